@@ -1,0 +1,62 @@
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/escape.h"
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "cli/open_binary.h"
+
+namespace gotap::cli {
+
+int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
+  std::unique_ptr<gobin::Binary> binary = OpenBinaryOrReport(options.binary, err);
+  if (!binary) return kExitBadInput;
+  const auto& build = binary->build_info();
+  std::string module = build ? build->main_module.path : "";
+  if (module.empty() && build) module = build->main_path;
+  const gobin::GoidOffset& goid = binary->goid_offset();
+
+  if (options.json) {
+    nlohmann::json j = {
+        {"path", options.binary},
+        {"arch", elf::MachineName(binary->machine())},
+        {"go_version", binary->go_version()},
+        {"abi", gobin::AbiName(binary->abi())},
+        {"module", module},
+        {"pclntab_version", gobin::PclntabVersionName(binary->pclntab().version())},
+        {"functions", binary->functions().size()},
+        {"symtab", binary->has_symtab()},
+        {"dwarf", binary->has_dwarf()},
+        {"goid_offset", goid.offset},
+        {"goid_offset_source", gobin::GoidSourceName(goid.source)},
+    };
+    out << DumpJson(j) << "\n";
+    return kExitOk;
+  }
+  auto row = [&](std::string_view key, const std::string& value) {
+    out << fmt::format("{:<20}{}\n", key, value);
+  };
+  row("path:", EscapeForTerminal(options.binary));
+  row("arch:", elf::MachineName(binary->machine()));
+  row("go version:", EscapeForTerminal(binary->go_version()));
+  row("abi:", gobin::AbiName(binary->abi()));
+  row("module:", module.empty() ? "-" : EscapeForTerminal(module));
+  row("pclntab:", fmt::format("{} (found by {})",
+                              gobin::PclntabVersionName(binary->pclntab().version()),
+                              binary->pclntab_found_by()));
+  row("functions:", std::to_string(binary->functions().size()));
+  row("symtab:", binary->has_symtab() ? "yes" : "no (stripped)");
+  row("dwarf:", binary->has_dwarf() ? "yes" : "no");
+  std::string goid_note;
+  if (goid.table_offset && *goid.table_offset != goid.offset) {
+    goid_note = fmt::format("; the version table says {}", *goid.table_offset);
+  } else if (goid.table_offset && goid.source != gobin::GoidSource::kVersionTable) {
+    goid_note = "; agrees with the version table";
+  }
+  row("goid offset:", fmt::format("{} (from {}{})", goid.offset,
+                                  gobin::GoidSourceName(goid.source), goid_note));
+  return kExitOk;
+}
+
+}  // namespace gotap::cli

@@ -1,0 +1,27 @@
+#include "gobin/goid.h"
+
+#include <fmt/format.h>
+
+namespace gotap::gobin {
+
+const char* GoidSourceName(GoidSource source) {
+  switch (source) {
+    case GoidSource::kDwarf: return "dwarf";
+    case GoidSource::kCode: return "code";
+    case GoidSource::kVersionTable: return "version-table";
+  }
+  return "?";
+}
+
+std::optional<uint64_t> GoidOffsetForVersion(std::pair<int, int> v) {
+  if (v.first != 1 || v.second < 9) return std::nullopt;
+  if (v.second <= 22) return 152;
+  if (v.second <= 24) return 160;
+  return 152;
+}
+
+std::string GoidOffset::ToString() const {
+  return fmt::format("{} ({})", offset, GoidSourceName(source));
+}
+
+}  // namespace gotap::gobin
