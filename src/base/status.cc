@@ -4,14 +4,22 @@ namespace gotap {
 
 const char* StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "ok";
-    case StatusCode::kInvalidArgument: return "invalid argument";
-    case StatusCode::kNotFound: return "not found";
-    case StatusCode::kMalformed: return "malformed";
-    case StatusCode::kUnsupported: return "unsupported";
-    case StatusCode::kPermissionDenied: return "permission denied";
-    case StatusCode::kIo: return "i/o error";
-    case StatusCode::kInternal: return "internal error";
+    case StatusCode::kOk:
+      return "ok";
+    case StatusCode::kInvalidArgument:
+      return "invalid argument";
+    case StatusCode::kNotFound:
+      return "not found";
+    case StatusCode::kMalformed:
+      return "malformed";
+    case StatusCode::kUnsupported:
+      return "unsupported";
+    case StatusCode::kPermissionDenied:
+      return "permission denied";
+    case StatusCode::kIo:
+      return "i/o error";
+    case StatusCode::kInternal:
+      return "internal error";
   }
   return "unknown";
 }

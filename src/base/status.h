@@ -110,9 +110,9 @@ class [[nodiscard]] StatusOr {
 #define GOTAP_CONCAT_INNER(a, b) a##b
 #define GOTAP_CONCAT(a, b) GOTAP_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                  \
-  do {                                         \
-    ::gotap::Status gotap_status_ = (expr);    \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::gotap::Status gotap_status_ = (expr);        \
     if (!gotap_status_.ok()) return gotap_status_; \
   } while (0)
 

@@ -19,7 +19,8 @@ int Run(int argc, char** argv) {
       "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.");
 
   InfoOptions info;
-  CLI::App* info_cmd = app.add_subcommand("info", "Describe a Go binary (works on stripped binaries)");
+  CLI::App* info_cmd =
+      app.add_subcommand("info", "Describe a Go binary (works on stripped binaries)");
   info_cmd->add_option("BINARY", info.binary, "Go executable")->required();
   info_cmd->add_flag("--json", info.json, "Print one JSON object");
   info_cmd->footer("Example:\n  gotap info ./server\n  gotap info --json /usr/local/bin/esbuild");

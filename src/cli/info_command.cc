@@ -42,9 +42,9 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   row("go version:", EscapeForTerminal(binary->go_version()));
   row("abi:", gobin::AbiName(binary->abi()));
   row("module:", module.empty() ? "-" : EscapeForTerminal(module));
-  row("pclntab:", fmt::format("{} (found by {})",
-                              gobin::PclntabVersionName(binary->pclntab().version()),
-                              binary->pclntab_found_by()));
+  row("pclntab:",
+      fmt::format("{} (found by {})", gobin::PclntabVersionName(binary->pclntab().version()),
+                  binary->pclntab_found_by()));
   row("functions:", std::to_string(binary->functions().size()));
   row("symtab:", binary->has_symtab() ? "yes" : "no (stripped)");
   row("dwarf:", binary->has_dwarf() ? "yes" : "no");
@@ -54,8 +54,8 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   } else if (goid.table_offset && goid.source != gobin::GoidSource::kVersionTable) {
     goid_note = "; agrees with the version table";
   }
-  row("goid offset:", fmt::format("{} (from {}{})", goid.offset,
-                                  gobin::GoidSourceName(goid.source), goid_note));
+  row("goid offset:",
+      fmt::format("{} (from {}{})", goid.offset, gobin::GoidSourceName(goid.source), goid_note));
   return kExitOk;
 }
 

@@ -87,8 +87,8 @@ class ElfFile {
   ElfFile() = default;
   Status ParseSegments(const ByteReader& reader, uint64_t phoff, uint16_t phnum,
                        uint16_t phentsize);
-  Status ParseSections(const ByteReader& reader, uint64_t shoff, uint16_t shnum,
-                       uint16_t shentsize, uint16_t shstrndx);
+  Status ParseSections(const ByteReader& reader, uint64_t shoff, uint16_t shnum, uint16_t shentsize,
+                       uint16_t shstrndx);
   Status ParseSymbols(const ByteReader& reader);
   Status ParseRelativeRelocations();
 

@@ -1,7 +1,7 @@
 #include "gobin/binary.h"
 
-#include <algorithm>
 #include <elf.h>
+#include <algorithm>
 
 #include <map>
 
@@ -38,8 +38,7 @@ Status Binary::Load(Bytes bytes) {
   auto location = LocatePclntab(*elf_);
   if (!location.ok()) {
     if (location.status().code() == StatusCode::kNotFound) {
-      return NotFound("not a Go binary (no pclntab{})",
-                      build_info_ ? "" : ", no Go build info");
+      return NotFound("not a Go binary (no pclntab{})", build_info_ ? "" : ", no Go build info");
     }
     return location.status();
   }
@@ -71,8 +70,8 @@ Status Binary::Load(Bytes bytes) {
                           ? std::pair{major, minor} >= std::pair{1, 17}
                           : std::pair{major, minor} >= std::pair{1, 18};
   abi_ = register_abi ? Abi::kRegister : Abi::kStack;
-  has_dwarf_ = elf_->FindSection(".debug_info") != nullptr ||
-               elf_->FindSection(".zdebug_info") != nullptr;
+  has_dwarf_ =
+      elf_->FindSection(".debug_info") != nullptr || elf_->FindSection(".zdebug_info") != nullptr;
   FindAbiWrappers();
   RecoverGenericNames();
   ResolveGoidOffset();
@@ -87,10 +86,14 @@ std::pair<int, int> Binary::go_major_minor() const {
   if (!pclntab_) return {0, 0};
   // Without build info, the table format bounds the version; take its first release.
   switch (pclntab_->version()) {
-    case PclntabVersion::kGo12: return {1, 2};
-    case PclntabVersion::kGo116: return {1, 16};
-    case PclntabVersion::kGo118: return {1, 18};
-    case PclntabVersion::kGo120: return {1, 20};
+    case PclntabVersion::kGo12:
+      return {1, 2};
+    case PclntabVersion::kGo116:
+      return {1, 16};
+    case PclntabVersion::kGo118:
+      return {1, 18};
+    case PclntabVersion::kGo120:
+      return {1, 20};
   }
   return {0, 0};
 }
@@ -193,6 +196,11 @@ const FuncRecord* Binary::FunctionAt(uint64_t pc) const {
   if (it == funcs.begin()) return nullptr;
   --it;
   return pc < it->end ? &*it : nullptr;
+}
+
+const InlineIndex& Binary::inlines() const {
+  if (!inlines_) inlines_ = InlineIndex::Build(*elf_, *pclntab_, moduledata_, go_major_minor());
+  return *inlines_;
 }
 
 std::optional<Bytes> Binary::Code(const FuncRecord& func) const {

@@ -15,6 +15,7 @@
 #include "elf/elf_file.h"
 #include "gobin/buildinfo.h"
 #include "gobin/goid.h"
+#include "gobin/inline_tree.h"
 #include "gobin/moduledata.h"
 #include "gobin/pclntab.h"
 
@@ -64,6 +65,8 @@ class Binary {
   std::vector<const FuncRecord*> FindFunctions(std::string_view name) const;
   // The function whose [entry, end) holds `pc`, or nullptr.
   const FuncRecord* FunctionAt(uint64_t pc) const;
+  // Inlining facts, decoded on first use (not thread-safe).
+  const InlineIndex& inlines() const;
   // The function's bytes in the file (entry..end, including alignment padding).
   std::optional<Bytes> Code(const FuncRecord& func) const;
 
@@ -84,10 +87,11 @@ class Binary {
   Abi abi_ = Abi::kRegister;
   bool has_dwarf_ = false;
   GoidOffset goid_offset_;
-  uint8_t wrapper_func_id_ = 0;  // 0: no wrappers identified
+  uint8_t wrapper_func_id_ = 0;    // 0: no wrappers identified
   std::vector<uint32_t> by_name_;  // indices into functions(), sorted by name then entry
   // Entry vaddr -> .symtab name, for functions whose pclntab name abbreviates type arguments.
   std::unordered_map<uint64_t, std::string_view> full_names_;
+  mutable std::optional<InlineIndex> inlines_;
 };
 
 }  // namespace gotap::gobin

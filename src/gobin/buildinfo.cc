@@ -119,8 +119,9 @@ void ParseModinfo(std::string_view modinfo, BuildInfo* info) {
     } else if (f[0] == "build" && f.size() > 1) {
       std::string_view kv = f[1];
       size_t eq = kv.find('=');
-      info->settings.emplace_back(std::string(kv.substr(0, eq)),
-                                  eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1)));
+      info->settings.emplace_back(
+          std::string(kv.substr(0, eq)),
+          eq == std::string_view::npos ? "" : std::string(kv.substr(eq + 1)));
     }
   }
 }

@@ -6,9 +6,12 @@ namespace gotap::gobin {
 
 const char* GoidSourceName(GoidSource source) {
   switch (source) {
-    case GoidSource::kDwarf: return "dwarf";
-    case GoidSource::kCode: return "code";
-    case GoidSource::kVersionTable: return "version-table";
+    case GoidSource::kDwarf:
+      return "dwarf";
+    case GoidSource::kCode:
+      return "code";
+    case GoidSource::kVersionTable:
+      return "version-table";
   }
   return "?";
 }

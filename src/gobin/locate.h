@@ -12,8 +12,8 @@
 namespace gotap::gobin {
 
 struct TableLocation {
-  Bytes bytes;         // from the table's start to the end of its section or segment
-  uint64_t vaddr = 0;  // link-time address of the table's first byte
+  Bytes bytes;                // from the table's start to the end of its section or segment
+  uint64_t vaddr = 0;         // link-time address of the table's first byte
   const char* found_by = "";  // "section", "symbol" or "scan"
 };
 

@@ -30,11 +30,16 @@ constexpr Pclntab::Layout kLayout120{4, 8, 16, 28, 40, 43, 44};
 
 std::optional<PclntabVersion> VersionFromMagic(uint32_t magic) {
   switch (magic) {
-    case kMagic12: return PclntabVersion::kGo12;
-    case kMagic116: return PclntabVersion::kGo116;
-    case kMagic118: return PclntabVersion::kGo118;
-    case kMagic120: return PclntabVersion::kGo120;
-    default: return std::nullopt;
+    case kMagic12:
+      return PclntabVersion::kGo12;
+    case kMagic116:
+      return PclntabVersion::kGo116;
+    case kMagic118:
+      return PclntabVersion::kGo118;
+    case kMagic120:
+      return PclntabVersion::kGo120;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -42,20 +47,28 @@ std::optional<PclntabVersion> VersionFromMagic(uint32_t magic) {
 
 const char* PclntabVersionName(PclntabVersion version) {
   switch (version) {
-    case PclntabVersion::kGo12: return "1.2";
-    case PclntabVersion::kGo116: return "1.16";
-    case PclntabVersion::kGo118: return "1.18";
-    case PclntabVersion::kGo120: return "1.20";
+    case PclntabVersion::kGo12:
+      return "1.2";
+    case PclntabVersion::kGo116:
+      return "1.16";
+    case PclntabVersion::kGo118:
+      return "1.18";
+    case PclntabVersion::kGo120:
+      return "1.20";
   }
   return "?";
 }
 
 const Pclntab::Layout& Pclntab::layout() const {
   switch (version_) {
-    case PclntabVersion::kGo12: return kLayout12;
-    case PclntabVersion::kGo116: return kLayout116;
-    case PclntabVersion::kGo118: return kLayout118;
-    case PclntabVersion::kGo120: return kLayout120;
+    case PclntabVersion::kGo12:
+      return kLayout12;
+    case PclntabVersion::kGo116:
+      return kLayout116;
+    case PclntabVersion::kGo118:
+      return kLayout118;
+    case PclntabVersion::kGo120:
+      return kLayout120;
   }
   return kLayout120;
 }

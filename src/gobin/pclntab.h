@@ -27,9 +27,9 @@ const char* PclntabVersionName(PclntabVersion version);  // "1.2", "1.16", "1.18
 constexpr int kPcdataInlTreeIndex = 2;
 
 struct FuncRecord {
-  std::string_view name;  // points into the binary's bytes
-  uint64_t entry = 0;     // link-time vaddr
-  uint64_t end = 0;       // link-time vaddr one past the last byte (next function's entry)
+  std::string_view name;     // points into the binary's bytes
+  uint64_t entry = 0;        // link-time vaddr
+  uint64_t end = 0;          // link-time vaddr one past the last byte (next function's entry)
   uint32_t func_offset = 0;  // offset of the _func record from the start of pclntable
   int32_t args = 0;          // size of the argument area; 0x80000000 = unknown (assembly)
   uint8_t func_id = 0;       // runtime funcID (numbering differs between Go versions)

@@ -1,0 +1,41 @@
+# Thin wrapper over scripts/setup.sh, CMake/Ninja and ctest. Run as root on Debian 12: `setup`
+# installs whatever is missing. BUILD_DIR and JOBS may be overridden: make test JOBS=1.
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
+DEMO_BIN := $(BUILD_DIR)/fixtures/demo.default
+FORMAT_DIRS := $(wildcard src tests bench fuzz)
+
+.PHONY: all setup configure build test demo bench fuzz format clean
+
+all: build
+
+setup:
+	bash scripts/setup.sh
+
+configure: setup
+	cmake -S . -B $(BUILD_DIR) -G Ninja $(CMAKE_FLAGS)
+
+build: configure
+	ninja -C $(BUILD_DIR) -j$(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
+
+demo: build
+	$(BUILD_DIR)/gotap info $(DEMO_BIN)
+	$(BUILD_DIR)/gotap funcs $(DEMO_BIN) 'main.*'
+
+bench: build
+	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi
+
+fuzz:
+	@if [ -f scripts/fuzz.sh ]; then bash scripts/fuzz.sh; else echo "fuzz: no scripts/fuzz.sh yet"; fi
+
+# The same file set that scripts/check_format.sh checks (*.c included, for the BPF sources).
+format:
+	find $(FORMAT_DIRS) -type f \( -name '*.h' -o -name '*.cc' -o -name '*.c' \) -print0 | \
+		xargs -0 -r clang-format -i
+
+clean:
+	rm -rf $(BUILD_DIR)
