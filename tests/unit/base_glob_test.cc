@@ -37,10 +37,10 @@ TEST(EscapeForTerminal, EscapesControlAndInvalidBytes) {
   EXPECT_EQ(EscapeForTerminal("hello"), "hello");
   EXPECT_EQ(EscapeForTerminal("a\"b\\c\n"), "a\\\"b\\\\c\\n");
   EXPECT_EQ(EscapeForTerminal(std::string_view("\x1b[2J", 4)), "\\x1b[2J");
-  EXPECT_EQ(EscapeForTerminal("h\xc3\xa9llo"), "h\xc3\xa9llo");      // valid UTF-8 kept
-  EXPECT_EQ(EscapeForTerminal("\xc3\x28"), "\\xc3(");                 // invalid sequence
+  EXPECT_EQ(EscapeForTerminal("h\xc3\xa9llo"), "h\xc3\xa9llo");  // valid UTF-8 kept
+  EXPECT_EQ(EscapeForTerminal("\xc3\x28"), "\\xc3(");            // invalid sequence
   EXPECT_EQ(EscapeForTerminal(std::string_view("\0", 1)), "\\x00");
-  EXPECT_EQ(EscapeForTerminal("\xc2\x85"), "\\xc2\\x85");             // C1 control NEL
+  EXPECT_EQ(EscapeForTerminal("\xc2\x85"), "\\xc2\\x85");  // C1 control NEL
 }
 
 }  // namespace

@@ -45,7 +45,7 @@ TEST_P(ModelVariantTest, PclntabAgreesWithSymtab) {
   uint64_t text_begin = binary->functions().front().entry;
   uint64_t text_end = binary->functions().back().end;
   for (const auto& [addr, name] : from_symtab) {
-    if (addr < text_begin || addr >= text_end) continue;  // C code of cgo binaries
+    if (addr < text_begin || addr >= text_end) continue;              // C code of cgo binaries
     if (name == "runtime.text" || name == "runtime.etext") continue;  // markers, not functions
     EXPECT_TRUE(from_pclntab.count({addr, name})) << "symtab only: " << name;
   }
