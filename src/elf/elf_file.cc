@@ -119,6 +119,10 @@ Status ElfFile::ParseSections(const ByteReader& reader, uint64_t shoff, uint16_t
     auto name = names_reader.CString(name_offsets[i], 4096);
     if (!name) return Malformed("bad section name offset");
     sections_[i].name = std::string(*name);
+    const Section& s = sections_[i];
+    if (s.type != SHT_NOBITS && s.type != SHT_NULL && !reader.Contains(s.offset, s.size)) {
+      return Malformed("section {} extends past the end of the file (truncated?)", s.name);
+    }
   }
   return Status::Ok();
 }
