@@ -1,0 +1,67 @@
+// What disassembly tells the probe planner about one Go function.
+//
+// Every address here is a link-time virtual address (the address space of the ELF's symbols and of
+// Go's pclntab), never a file offset or a runtime address.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace gotap::arch {
+
+enum class EntryProbeKind {
+  kFunctionStart,    // no stack check found: the entry itself (leaf NOSPLIT functions, asm)
+  kAfterStackCheck,  // the instruction after the last branch to the morestack path
+};
+
+const char* EntryProbeKindName(EntryProbeKind kind);
+
+struct CodeAnalysis {
+  uint64_t entry = 0;  // the first byte analyzed (the function's entry)
+  uint64_t end = 0;    // one past the last byte analyzed, alignment padding included
+
+  // Every near return instruction, ascending: x86-64 `c3`, `c2 iw`, `f3 c3` (the address of the
+  // prefix); arm64 `ret`, `retaa`, `retab`. Found by a linear sweep from entry, so bytes inside
+  // other instructions and trailing padding are never reported.
+  std::vector<uint64_t> return_sites;
+
+  // The site that runs exactly once per call. Go's stack check branches to a morestack block at
+  // the end of the function that calls runtime.morestack* and jumps back to entry, so a probe at
+  // entry fires again whenever the stack grows (or the goroutine is preempted there); the first
+  // instruction after that branch runs only on the final pass. Without a stack check: entry.
+  uint64_t entry_probe = 0;
+  EntryProbeKind entry_probe_kind = EntryProbeKind::kFunctionStart;
+  // Capstone's mnemonic of the instruction at entry_probe ("push", "sub", "str", ...), so callers
+  // can tell kernel-emulated sites from single-stepped ones. Empty if capstone cannot decode it.
+  std::string entry_probe_mnemonic;
+
+  // The conditional branch to the morestack path (x86 jbe/jcc, arm64 b.ls/b.cc); absent iff
+  // has_stack_check is false. Cheap to probe (the kernel emulates branches), but it executes once
+  // more every time the stack grows.
+  bool has_stack_check = false;
+  std::optional<uint64_t> stack_check_branch;
+
+  // Set iff the function has no return and leaves through a direct unconditional jump whose target
+  // lies outside [entry, end) (a wrapper's tail call); the target of the last such jump.
+  std::optional<uint64_t> tail_jump;
+
+  // Bytes the sweep could not decode and skipped (1 at a time on x86-64). On arm64 every aligned
+  // word is an instruction boundary, so only a trailing partial word counts.
+  uint32_t undecodable_bytes = 0;
+  // Trailing alignment padding, not swept: int3 (0xcc) bytes on x86-64, zero words on arm64.
+  uint32_t padding_bytes = 0;
+
+  // x86-64: offsets from entry of every decoded instruction, ascending. Empty on arm64, where
+  // instructions are the 4-byte aligned words.
+  std::vector<uint32_t> instruction_offsets;
+  uint8_t fixed_instruction_size = 0;  // 4 on arm64; 0 (variable) on x86-64
+
+  // True iff addr is the start of an instruction the sweep decoded (padding excluded).
+  bool IsInstructionBoundary(uint64_t addr) const;
+
+  std::string ToString() const;
+};
+
+}  // namespace gotap::arch
