@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "arch/arg_load_tracker.h"
 #include "gobin/locate.h"
 
 namespace gotap::gobin {
@@ -106,8 +107,37 @@ std::string Binary::go_version() const {
 
 void Binary::ResolveGoidOffset() {
   goid_offset_.table_offset = GoidOffsetForVersion(go_major_minor());
+  if (std::optional<uint64_t> from_code = GoidOffsetFromCode()) {
+    goid_offset_.offset = *from_code;
+    goid_offset_.source = GoidSource::kCode;
+    return;
+  }
   goid_offset_.offset = goid_offset_.table_offset.value_or(152);
   goid_offset_.source = GoidSource::kVersionTable;
+}
+
+std::optional<uint64_t> Binary::GoidOffsetFromCode() const {
+  // runtime.goroutineheader starts with print("goroutine ", gp.goid, ...): the value passed to
+  // the first runtime.printint (goid is int64 up to Go 1.19) or printuint (uint64 since 1.20)
+  // is loaded from gp at the goid offset.
+  auto header = FindFunctions("runtime.goroutineheader");
+  if (header.empty()) return std::nullopt;
+  arch::ArgLoadQuery query;
+  query.arch = arch();
+  query.register_abi = abi_ == Abi::kRegister;
+  query.entry = header[0]->entry;
+  auto code = Code(*header[0]);
+  if (!code) return std::nullopt;
+  query.code = *code;
+  for (const char* callee : {"runtime.printint", "runtime.printuint"}) {
+    for (const FuncRecord* f : FindFunctions(callee)) query.callees.insert(f->entry);
+  }
+  std::optional<int64_t> displacement = arch::FindFirstArgumentLoad(query);
+  // runtime.g's goid has sat between 0x80 and 0x100 in every release; anything else is a misread.
+  if (!displacement || *displacement < 0x80 || *displacement > 0x100 || *displacement % 8 != 0) {
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(*displacement);
 }
 
 void Binary::FindAbiWrappers() {
@@ -135,7 +165,7 @@ void Binary::FindAbiWrappers() {
   // Put real bodies before wrappers within a name group.
   std::stable_sort(by_name_.begin(), by_name_.end(), [&](uint32_t a, uint32_t b) {
     if (funcs[a].name != funcs[b].name) return funcs[a].name < funcs[b].name;
-    return !IsAbiWrapper(funcs[a]) && IsAbiWrapper(funcs[b]);
+    return !IsWrapper(funcs[a]) && IsWrapper(funcs[b]);
   });
 }
 
@@ -176,7 +206,7 @@ std::string_view Binary::Name(const FuncRecord& func) const {
   return func.name;
 }
 
-bool Binary::IsAbiWrapper(const FuncRecord& func) const {
+bool Binary::IsWrapper(const FuncRecord& func) const {
   return wrapper_func_id_ != 0 && func.func_id == wrapper_func_id_;
 }
 
@@ -201,6 +231,16 @@ const FuncRecord* Binary::FunctionAt(uint64_t pc) const {
 const InlineIndex& Binary::inlines() const {
   if (!inlines_) inlines_ = InlineIndex::Build(*elf_, *pclntab_, moduledata_, go_major_minor());
   return *inlines_;
+}
+
+StatusOr<arch::CodeAnalysis> Binary::Analyze(const FuncRecord& func) const {
+  if (!disassembler_) {
+    ASSIGN_OR_RETURN(arch::Disassembler d, arch::Disassembler::Create(arch()));
+    disassembler_.emplace(std::move(d));
+  }
+  std::optional<Bytes> code = Code(func);
+  if (!code) return Malformed("code of {} is outside the file's loaded segments", func.name);
+  return disassembler_->Analyze(func.entry, *code);
 }
 
 std::optional<Bytes> Binary::Code(const FuncRecord& func) const {

@@ -60,6 +60,9 @@ TEST_P(NpmBinaryTest, VersionAbiAndLayout) {
   EXPECT_FALSE(binary->has_symtab());
   EXPECT_FALSE(binary->has_dwarf());
   EXPECT_EQ(binary->goid_offset().offset, c.goid_offset);
+  // Stripped: read from the binary's own runtime code, and the version table agrees.
+  EXPECT_EQ(binary->goid_offset().source, GoidSource::kCode);
+  EXPECT_EQ(binary->goid_offset().table_offset, c.goid_offset);
   ASSERT_TRUE(binary->build_info().has_value());
   EXPECT_EQ(binary->build_info()->main_module.path, "github.com/evanw/esbuild");
   EXPECT_GE(binary->functions().size(), c.min_functions);

@@ -88,8 +88,8 @@ TEST_P(ModelVariantTest, KnownFunctionsAndNames) {
   // ABI wrappers: runtime.goexit1 has an ABI0 twin; the real body is listed first.
   auto goexit1 = binary->FindFunctions("runtime.goexit1");
   ASSERT_EQ(goexit1.size(), 2u);
-  EXPECT_FALSE(binary->IsAbiWrapper(*goexit1[0]));
-  EXPECT_TRUE(binary->IsAbiWrapper(*goexit1[1]));
+  EXPECT_FALSE(binary->IsWrapper(*goexit1[0]));
+  EXPECT_TRUE(binary->IsWrapper(*goexit1[1]));
 }
 
 INSTANTIATE_TEST_SUITE_P(Go119, ModelVariantTest,
@@ -109,6 +109,8 @@ TEST(StrippedModel, SameFunctionsAsUnstripped) {
     EXPECT_EQ(stripped->functions()[i].name, full->functions()[i].name);
   }
   EXPECT_EQ(stripped->go_version(), full->go_version());
+  EXPECT_EQ(stripped->goid_offset().offset, 152u);
+  EXPECT_EQ(stripped->goid_offset().source, GoidSource::kCode);
 }
 
 TEST(FunctionAt, FindsContainingFunction) {
