@@ -47,7 +47,13 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
                   binary->pclntab_found_by()));
   row("functions:", std::to_string(binary->functions().size()));
   row("symtab:", binary->has_symtab() ? "yes" : "no (stripped)");
-  row("dwarf:", binary->has_dwarf() ? "yes" : "no");
+  std::string dwarf = "no";
+  if (binary->has_dwarf()) {
+    auto info = binary->dwarf();
+    dwarf = info.ok() ? fmt::format("yes ({} functions)", (*info)->functions().size())
+                      : "yes, but unreadable: " + EscapeForTerminal(info.status().message());
+  }
+  row("dwarf:", dwarf);
   std::string goid_note;
   if (goid.table_offset && *goid.table_offset != goid.offset) {
     goid_note = fmt::format("; the version table says {}", *goid.table_offset);

@@ -75,7 +75,6 @@ Status Binary::Load(Bytes bytes) {
       elf_->FindSection(".debug_info") != nullptr || elf_->FindSection(".zdebug_info") != nullptr;
   FindAbiWrappers();
   RecoverGenericNames();
-  ResolveGoidOffset();
   return Status::Ok();
 }
 
@@ -105,15 +104,42 @@ std::string Binary::go_version() const {
   return fmt::format("go{}.{}?", major, minor);
 }
 
-void Binary::ResolveGoidOffset() {
-  goid_offset_.table_offset = GoidOffsetForVersion(go_major_minor());
-  if (std::optional<uint64_t> from_code = GoidOffsetFromCode()) {
-    goid_offset_.offset = *from_code;
-    goid_offset_.source = GoidSource::kCode;
-    return;
+const GoidOffset& Binary::goid_offset() const {
+  if (!goid_offset_) goid_offset_ = ResolveGoidOffset();
+  return *goid_offset_;
+}
+
+GoidOffset Binary::ResolveGoidOffset() const {
+  GoidOffset goid;
+  goid.table_offset = GoidOffsetForVersion(go_major_minor());
+  if (auto info = dwarf(); info.ok()) {
+    if (auto offset = (*info)->MemberOffset("runtime.g", "goid")) {
+      goid.offset = *offset;
+      goid.source = GoidSource::kDwarf;
+      return goid;
+    }
   }
-  goid_offset_.offset = goid_offset_.table_offset.value_or(152);
-  goid_offset_.source = GoidSource::kVersionTable;
+  if (std::optional<uint64_t> from_code = GoidOffsetFromCode()) {
+    goid.offset = *from_code;
+    goid.source = GoidSource::kCode;
+    return goid;
+  }
+  goid.offset = goid.table_offset.value_or(152);
+  goid.source = GoidSource::kVersionTable;
+  return goid;
+}
+
+StatusOr<const dwarf::DwarfInfo*> Binary::dwarf() const {
+  if (!has_dwarf_) return NotFound("no DWARF (stripped)");
+  if (!dwarf_) {
+    if (file_) {
+      dwarf_.emplace(dwarf::DwarfInfo::Open(path_));
+    } else {
+      dwarf_.emplace(Unsupported("DWARF is only read from files"));
+    }
+  }
+  if (!dwarf_->ok()) return dwarf_->status();
+  return &dwarf_->value();
 }
 
 std::optional<uint64_t> Binary::GoidOffsetFromCode() const {

@@ -15,6 +15,7 @@
 #include "arch/disassembler.h"
 #include "base/mapped_file.h"
 #include "base/status.h"
+#include "dwarf/dwarf_info.h"
 #include "elf/elf_file.h"
 #include "gobin/buildinfo.h"
 #include "gobin/goid.h"
@@ -56,8 +57,13 @@ class Binary {
   const char* pclntab_found_by() const { return pclntab_found_by_; }
   const std::optional<Moduledata>& moduledata() const { return moduledata_; }
   bool has_symtab() const { return elf_->has_symtab(); }
+  // True iff the file has DWARF sections (they may still fail to parse; see dwarf()).
   bool has_dwarf() const { return has_dwarf_; }
-  const GoidOffset& goid_offset() const { return goid_offset_; }
+  // Parsed DWARF, loaded on first use (not thread-safe). kNotFound when there is none.
+  StatusOr<const dwarf::DwarfInfo*> dwarf() const;
+  // From DWARF when present, else from the runtime's code, else the per-version table; computed
+  // on first use.
+  const GoidOffset& goid_offset() const;
 
   const std::vector<FuncRecord>& functions() const { return pclntab_->functions(); }
   // The function's full Go name. pclntab (Go >= 1.18) abbreviates type arguments to `[...]`
@@ -83,7 +89,7 @@ class Binary {
  private:
   Binary() = default;
   Status Load(Bytes bytes);
-  void ResolveGoidOffset();
+  GoidOffset ResolveGoidOffset() const;
   std::optional<uint64_t> GoidOffsetFromCode() const;
   void FindAbiWrappers();
   void RecoverGenericNames();
@@ -97,7 +103,8 @@ class Binary {
   std::optional<Moduledata> moduledata_;
   Abi abi_ = Abi::kRegister;
   bool has_dwarf_ = false;
-  GoidOffset goid_offset_;
+  mutable std::optional<GoidOffset> goid_offset_;
+  mutable std::optional<StatusOr<dwarf::DwarfInfo>> dwarf_;
   uint8_t wrapper_func_id_ = 0;    // 0: no wrappers identified
   std::vector<uint32_t> by_name_;  // indices into functions(), sorted by name then entry
   // Entry vaddr -> .symtab name, for functions whose pclntab name abbreviates type arguments.
