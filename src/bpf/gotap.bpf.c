@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The one generic gotap BPF program. Every probe site of every traced function runs it; what it
+ * does is decided by the site spec found under the attach cookie (see gotap_intf.h):
+ *   ENTRY  - find the goroutine, drop frames it abandoned, push a frame with the arguments;
+ *   RETURN - pop frames the goroutine abandoned (UNWOUND records), then pop the matching frame
+ *            and emit one COMPLETE record with arguments and results;
+ *   COUNT  - add one to a per-function counter (benchmarks).
+ * It is loaded once (expected_attach_type BPF_TRACE_UPROBE_MULTI, or 0 for the perf-event
+ * fallback) and never touches the target's memory other than through bpf_probe_read_user. */
+#include "vmlinux.h"
+
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "bpf/gotap_intf.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* max_entries of these maps are set by userspace before load; the values here are defaults. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 16384);
+  __type(key, __u32);
+  __type(value, struct gotap_site_spec);
+} sites SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 8192);
+  __type(key, struct gotap_goroutine_key);
+  __type(value, struct gotap_shadow_stack);
+} stacks SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 8192);
+  __type(key, struct gotap_args_key);
+  __type(value, struct gotap_args_value);
+} frame_args SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 << 20);
+} ring SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, GOTAP_CTR_NUM);
+  __type(key, __u32);
+  __type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 4096);
+  __type(key, __u32);
+  __type(value, __u64);
+} func_counts SEC(".maps");
+
+enum {
+  kAreaMask = GOTAP_AREA_MAX - 1,
+  kDepthMask = GOTAP_STACK_DEPTH - 1,
+  kNumRegs = GOTAP_PT_REGS_SIZE / 8,
+  kSpIndex = 19, /* struct pt_regs: ..., ip, cs, flags, sp, ss */
+};
+
+/* Hides a value from the compiler so that a following mask is kept: clang drops masks it can prove
+ * redundant from an earlier check, but the verifier tracks bounds per register and needs them. */
+#define OPAQUE(x) asm volatile("" : "+r"(x))
+
+/* Per-CPU working memory. Capture areas are followed by slack so that the verifier can prove
+ * every masked write in bounds; the logical limit GOTAP_AREA_MAX is enforced separately. */
+struct scratch {
+  __u64 busy; /* nonzero while a run on this CPU uses the scratch space */
+  __u64 regs[kNumRegs];
+  __u64 values[GOTAP_MAX_CAPTURES];
+  /* The current hit. */
+  struct gotap_goroutine_key key;
+  __u64 depth;
+  __u64 now;
+  __u32 tid;
+  __u32 off;       /* capture cursor; kept in memory so the verifier does not track it */
+  __u16 cap_flags; /* GOTAP_REC_* flags of the capture in progress */
+  __u16 results_len;
+  __u32 pad;
+  struct gotap_frame tmp_frame; /* the frame of an ENTRY_ONLY hit, never stored */
+  struct gotap_args_value args;
+  __u8 args_slack[GOTAP_AREA_MAX + 16];
+  __u8 results[GOTAP_AREA_MAX];
+  __u8 results_slack[GOTAP_AREA_MAX + 16];
+  struct gotap_call_record rec;
+  __u8 rec_data[4 * GOTAP_AREA_MAX]; /* both areas, each proven < 2 * GOTAP_AREA_MAX */
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+/* Initial value for a goroutine's shadow stack (n = 0). */
+const volatile struct gotap_shadow_stack empty_stack = {};
+
+static __always_inline void count(__u32 index) {
+  __u64* c = bpf_map_lookup_elem(&counters, &index);
+  if (c) *c += 1;
+}
+
+/* Reads the site's g, then goid and stack.hi from it. Returns 0 on success. */
+static __always_inline int find_goroutine(const struct gotap_site_spec* spec, struct scratch* s) {
+  __u64 g = 0;
+  if (spec->g_source == GOTAP_G_REG) {
+    __u32 index = ((__u32)(__u16)spec->g_offset) / 8;
+    if (index >= kNumRegs) return -1;
+    g = s->regs[index];
+  } else if (spec->g_source == GOTAP_G_TLS) {
+    struct task_struct* task = bpf_get_current_task_btf();
+    __u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
+    if (fsbase == 0 || bpf_probe_read_user(&g, sizeof(g), (void*)(fsbase + spec->g_offset)))
+      return -1;
+  } else {
+    return -1;
+  }
+  if (g == 0) return -1;
+  __u64 goid = 0, hi = 0;
+  if (bpf_probe_read_user(&goid, sizeof(goid), (void*)(g + spec->goid_offset)) ||
+      bpf_probe_read_user(&hi, sizeof(hi), (void*)(g + spec->stack_hi_offset)))
+    return -1;
+  __u64 sp = s->regs[kSpIndex];
+  if (hi < sp) return -1;
+  s->key.goid = goid;
+  s->depth = hi - sp;
+  return 0;
+}
+
+/* State shared with bpf_loop callbacks. Loop bodies run as callbacks, and keep their cursors in
+ * scratch memory (which the verifier does not track), so that the verifier sees one body with
+ * unknown, masked values instead of one body per iteration and path. */
+struct loop_ctx {
+  struct scratch* s;
+  const struct gotap_site_spec* spec;
+  __u8* out; /* capture area being written (GOTAP_AREA_MAX + 16 bytes of slack follow it) */
+  struct gotap_shadow_stack* st;
+  __u64 depth;
+  __u64 inclusive;
+};
+
+/* Reads the raw value of capture slot i into s->values[i]. */
+static long read_value_cb(__u64 i, struct loop_ctx* lc) {
+  struct scratch* s = lc->s;
+  const struct gotap_capture* c = &lc->spec->captures[i & (GOTAP_MAX_CAPTURES - 1)];
+  __u32 size = c->size;
+  if (size > 8) size = 8;
+  __u64 v = 0;
+  if (c->source == GOTAP_SRC_REG) {
+    __u32 index = ((__u32)(__u16)c->offset) / 8;
+    if (index < kNumRegs)
+      v = s->regs[index];
+    else
+      s->cap_flags |= GOTAP_REC_CAPTURE_FAULT;
+  } else if (c->source == GOTAP_SRC_STACK) {
+    void* addr = (void*)(s->regs[kSpIndex] + (__s64)c->offset);
+    if (bpf_probe_read_user(&v, size, addr)) s->cap_flags |= GOTAP_REC_CAPTURE_FAULT;
+  }
+  if (size < 8) v &= (1ULL << (size * 8)) - 1;
+  s->values[i & (GOTAP_MAX_CAPTURES - 1)] = v;
+  return 0;
+}
+
+/* The signed value of slot `index` (sign-extended from its size). */
+static __always_inline __s64 slot_signed(const struct gotap_site_spec* spec, struct scratch* s,
+                                         __u32 index) {
+  index &= GOTAP_MAX_CAPTURES - 1;
+  __u64 v = s->values[index];
+  __u32 bits = (__u32)spec->captures[index].size * 8;
+  if (bits == 0 || bits >= 64) return (__s64)v;
+  return ((__s64)(v << (64 - bits))) >> (64 - bits);
+}
+
+/* Appends slot i to the capture area at s->off (format: see struct gotap_capture). Returns 1 to
+ * stop the loop when the slot does not fit. */
+static long pack_slot_cb(__u64 i, struct loop_ctx* lc) {
+  struct scratch* s = lc->s;
+  const struct gotap_site_spec* spec = lc->spec;
+  __u8* out = lc->out;
+  const struct gotap_capture* c = &spec->captures[i & (GOTAP_MAX_CAPTURES - 1)];
+  __u32 size = c->size;
+  if (size > 8) size = 8;
+  __u32 deref = c->deref != GOTAP_DEREF_NONE;
+  __u64 off = s->off;
+  if (off >= GOTAP_AREA_MAX || off + size + deref * 2 > GOTAP_AREA_MAX) {
+    s->cap_flags |= GOTAP_REC_TRUNCATED;
+    return 1;
+  }
+  __u64 v = s->values[i & (GOTAP_MAX_CAPTURES - 1)];
+  __u64 at = off;
+  OPAQUE(at);
+  *(__u64*)(out + (at & kAreaMask)) = v; /* little-endian: the low `size` bytes count */
+  off += size;
+  if (deref) {
+    __u64 want = c->max_len;
+    if (c->deref == GOTAP_DEREF_STRING_DATA) {
+      __s64 len = slot_signed(spec, s, c->len_slot);
+      if (len < 0) len = 0;
+      if ((__u64)len < want) want = len;
+    }
+    __u64 room = GOTAP_AREA_MAX - off - 2;
+    if (want > room) {
+      want = room;
+      s->cap_flags |= GOTAP_REC_TRUNCATED;
+    }
+    __u64 got = want, data_at = off + 2;
+    OPAQUE(got);
+    OPAQUE(data_at);
+    got &= kAreaMask;
+    if (got > 0 && bpf_probe_read_user(out + (data_at & kAreaMask), got, (void*)v)) {
+      got = 0;
+      s->cap_flags |= GOTAP_REC_CAPTURE_FAULT;
+    }
+    at = off;
+    OPAQUE(at);
+    *(__u16*)(out + (at & kAreaMask)) = got;
+    off += 2 + got;
+  }
+  s->off = off;
+  return 0;
+}
+
+/* Writes the capture area of `spec` to out and returns its length. */
+static __always_inline __u32 capture(const struct gotap_site_spec* spec, struct scratch* s,
+                                     __u8* out) {
+  s->cap_flags = 0;
+  s->off = 0;
+  __u32 n = spec->ncaptures;
+  if (n == 0) return 0;
+  if (n > GOTAP_MAX_CAPTURES) n = GOTAP_MAX_CAPTURES;
+  struct loop_ctx lc = {.s = s, .spec = spec, .out = out};
+  bpf_loop(n, read_value_cb, &lc, 0);
+  bpf_loop(n, pack_slot_cb, &lc, 0);
+  return s->off;
+}
+
+/* A stored area length as the verifier needs it: at most GOTAP_AREA_MAX, provably < 2x that. */
+static __always_inline __u64 area_len(__u64 len) {
+  if (len > GOTAP_AREA_MAX) len = GOTAP_AREA_MAX;
+  OPAQUE(len);
+  return len & (2 * GOTAP_AREA_MAX - 1);
+}
+
+/* Emits one record for frame f at shadow-stack level `level`. Its arguments come from
+ * frame_args (and are deleted there) or, for an ENTRY_ONLY hit, from s->args. */
+static __always_inline void emit(struct scratch* s, const struct gotap_frame* f, __u32 level,
+                                 __u16 flags, int with_results) {
+  struct gotap_call_record* r = &s->rec;
+  r->entry_ns = f->entry_ns;
+  r->duration_ns = (flags & GOTAP_REC_ENTRY_ONLY) ? 0 : s->now - f->entry_ns;
+  r->goid = s->key.goid;
+  r->depth = f->depth;
+  r->tgid = s->key.tgid;
+  r->entry_tid = f->tid;
+  r->return_tid = (flags & GOTAP_REC_ENTRY_ONLY) ? 0 : s->tid;
+  r->func_id = f->func_id;
+  r->level = level;
+  flags |= f->rec_flags;
+
+  __u64 args_len = 0;
+  if (flags & GOTAP_REC_ENTRY_ONLY) {
+    args_len = area_len(s->args.len);
+    bpf_probe_read_kernel(s->rec_data, args_len, s->args.data);
+  } else if (f->has_args) {
+    struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = level};
+    struct gotap_args_value* av = bpf_map_lookup_elem(&frame_args, &ak);
+    if (av) {
+      args_len = area_len(av->len);
+      bpf_probe_read_kernel(s->rec_data, args_len, av->data);
+      bpf_map_delete_elem(&frame_args, &ak);
+    } else {
+      flags |= GOTAP_REC_ARGS_MISSING;
+    }
+  }
+  __u64 results_len = 0;
+  if (with_results) {
+    results_len = area_len(s->results_len);
+    bpf_probe_read_kernel(s->rec_data + args_len, results_len, s->results);
+  }
+  r->flags = flags;
+  r->args_len = args_len;
+  r->results_len = results_len;
+  __u64 size = sizeof(*r) + args_len + results_len;
+  /* Waking the reader for every record costs more than writing it (an irq_work and a context
+   * switch per record when the reader keeps up). The reader polls on a timer instead; it is only
+   * woken when the ring is an eighth full. */
+  __u64 wakeup = BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_query(&ring, BPF_RB_AVAIL_DATA) >= bpf_ringbuf_query(&ring, BPF_RB_RING_SIZE) / 8)
+    wakeup = BPF_RB_FORCE_WAKEUP;
+  if (bpf_ringbuf_output(&ring, r, size, wakeup))
+    count(GOTAP_CTR_RING_FULL);
+  else
+    count(GOTAP_CTR_RECORDS);
+}
+
+/* Pops the top frame as UNWOUND if it is at least as deep as lc->depth (inclusive) or deeper
+ * (!inclusive); returns 1 to stop otherwise. A live frame is always shallower than the code
+ * that runs now, so such frames were abandoned. */
+static long pop_abandoned_cb(__u64 i, struct loop_ctx* lc) {
+  struct gotap_shadow_stack* st = lc->st;
+  __u32 n = st->n;
+  if (n == 0 || n > GOTAP_STACK_DEPTH) return 1;
+  struct gotap_frame* f = &st->frames[(n - 1) & kDepthMask];
+  if (f->depth < lc->depth || (f->depth == lc->depth && !lc->inclusive)) return 1;
+  emit(lc->s, f, n - 1, GOTAP_REC_UNWOUND, 0);
+  st->n = n - 1;
+  return 0;
+}
+
+static __always_inline void pop_abandoned(struct scratch* s, struct gotap_shadow_stack* st,
+                                          __u64 depth, int inclusive) {
+  struct loop_ctx lc = {.s = s, .st = st, .depth = depth, .inclusive = inclusive};
+  bpf_loop(GOTAP_STACK_DEPTH, pop_abandoned_cb, &lc, 0);
+}
+
+static __always_inline void on_entry(const struct gotap_site_spec* spec, struct scratch* s) {
+  struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
+  if (st) {
+    __u32 n = st->n;
+    if ((spec->flags & GOTAP_SITE_F_DEDUP) && n > 0 && n <= GOTAP_STACK_DEPTH) {
+      struct gotap_frame* top = &st->frames[(n - 1) & kDepthMask];
+      if (top->depth == s->depth && top->func_id == spec->func_id) {
+        count(GOTAP_CTR_DEDUPED);
+        return;
+      }
+    }
+    pop_abandoned(s, st, s->depth, 1);
+  }
+  __u32 args_len = capture(spec, s, s->args.data);
+  s->args.len = args_len;
+
+  if (spec->flags & GOTAP_SITE_F_ENTRY_ONLY) {
+    struct gotap_frame* f = &s->tmp_frame;
+    f->depth = s->depth;
+    f->entry_ns = s->now;
+    f->func_id = spec->func_id;
+    f->tid = s->tid;
+    f->rec_flags = s->cap_flags;
+    f->has_args = 0;
+    emit(s, f, st ? st->n : 0, GOTAP_REC_ENTRY_ONLY, 0);
+    if (st && st->n == 0) bpf_map_delete_elem(&stacks, &s->key);
+    return;
+  }
+  if (!st) {
+    bpf_map_update_elem(&stacks, &s->key, (const void*)&empty_stack, BPF_NOEXIST);
+    st = bpf_map_lookup_elem(&stacks, &s->key);
+    if (!st) {
+      count(GOTAP_CTR_STACK_MAP_FULL);
+      return;
+    }
+  }
+  __u32 n = st->n;
+  if (n >= GOTAP_STACK_DEPTH) {
+    count(GOTAP_CTR_STACK_OVERFLOW);
+    return;
+  }
+  struct gotap_frame* f = &st->frames[n & kDepthMask];
+  f->depth = s->depth;
+  f->entry_ns = s->now;
+  f->func_id = spec->func_id;
+  f->tid = s->tid;
+  f->rec_flags = s->cap_flags;
+  f->has_args = 0;
+  if (spec->ncaptures) {
+    struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = n};
+    if (bpf_map_update_elem(&frame_args, &ak, &s->args, BPF_ANY) == 0)
+      f->has_args = 1;
+    else
+      f->rec_flags |= GOTAP_REC_ARGS_MISSING;
+  }
+  st->n = n + 1;
+}
+
+static __always_inline void on_return(const struct gotap_site_spec* spec, struct scratch* s) {
+  struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
+  if (!st) {
+    count(GOTAP_CTR_UNMATCHED_RETURN);
+    return;
+  }
+  pop_abandoned(s, st, s->depth, 0);
+  __u32 n = st->n;
+  struct gotap_frame* f = &st->frames[(n - 1) & kDepthMask];
+  if (n == 0 || n > GOTAP_STACK_DEPTH || f->depth != s->depth) {
+    count(GOTAP_CTR_UNMATCHED_RETURN);
+  } else if (f->func_id != spec->func_id) {
+    /* Another function's frame at our depth: it was abandoned, and our entry was not seen. */
+    emit(s, f, n - 1, GOTAP_REC_UNWOUND, 0);
+    count(GOTAP_CTR_UNMATCHED_RETURN);
+    st->n = n - 1;
+  } else {
+    __u32 results_len = capture(spec, s, s->results);
+    s->results_len = results_len;
+    emit(s, f, n - 1, GOTAP_REC_COMPLETE | s->cap_flags, 1);
+    st->n = n - 1;
+  }
+  if (st->n == 0) bpf_map_delete_elem(&stacks, &s->key);
+}
+
+SEC("uprobe")
+int gotap_site(struct pt_regs* ctx) {
+  __u32 site = (__u32)bpf_get_attach_cookie(ctx);
+  const struct gotap_site_spec* spec = bpf_map_lookup_elem(&sites, &site);
+  if (!spec || spec->kind == 0) {
+    count(GOTAP_CTR_BAD_COOKIE);
+    return 0;
+  }
+  if (spec->kind == GOTAP_SITE_COUNT) {
+    __u32 func = spec->func_id;
+    __u64* c = bpf_map_lookup_elem(&func_counts, &func);
+    if (c)
+      *c += 1;
+    else
+      count(GOTAP_CTR_BAD_COOKIE);
+    return 0;
+  }
+  __u32 zero = 0;
+  struct scratch* s = bpf_map_lookup_elem(&scratch_map, &zero);
+  if (!s) return 0;
+  if (s->busy) {
+    count(GOTAP_CTR_PREEMPTED);
+    return 0;
+  }
+  s->busy = 1;
+  bpf_probe_read_kernel(s->regs, sizeof(s->regs), ctx);
+  if (find_goroutine(spec, s)) {
+    count(GOTAP_CTR_NO_GOROUTINE);
+  } else {
+    __u64 pid_tgid = bpf_get_current_pid_tgid();
+    s->key.tgid = pid_tgid >> 32;
+    s->key.pad = 0;
+    s->tid = (__u32)pid_tgid;
+    s->now = bpf_ktime_get_ns();
+    if (spec->kind == GOTAP_SITE_ENTRY)
+      on_entry(spec, s);
+    else if (spec->kind == GOTAP_SITE_RETURN)
+      on_return(spec, s);
+    else
+      count(GOTAP_CTR_BAD_COOKIE);
+  }
+  s->busy = 0;
+  return 0;
+}

@@ -1,0 +1,191 @@
+/* The contract between gotap.bpf.c and userspace: map keys and values, the site specs that
+ * userspace writes, and the call records the BPF program emits to the ring buffer.
+ *
+ * Plain C with fixed-width kernel types, included by the BPF program (after vmlinux.h) and by
+ * C++ (after <linux/types.h>). Every struct's size is pinned below so that a change on one side
+ * that the other side does not see fails to compile. Userspace decodes records with memcpy.
+ *
+ * Address spaces: every "offset" in a site spec is relative to something at run time (a byte
+ * offset into struct pt_regs, into runtime.g, or from the stack pointer at the probed
+ * instruction). File offsets of probe sites never reach the BPF program; they go to the link.
+ */
+#ifndef GOTAP_BPF_GOTAP_INTF_H_
+#define GOTAP_BPF_GOTAP_INTF_H_
+
+#ifndef __bpf__
+#include <linux/types.h>
+#endif
+
+#ifdef __cplusplus
+#define GOTAP_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define GOTAP_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+
+enum gotap_limits {
+  GOTAP_MAX_CAPTURES = 16, /* capture slots per site */
+  GOTAP_AREA_MAX = 1024,   /* bytes of one capture area (args or results); a power of two */
+  GOTAP_STACK_DEPTH = 64,  /* open traced frames per goroutine; a power of two */
+  GOTAP_PT_REGS_SIZE = 168 /* x86-64 struct pt_regs */
+};
+
+/* What a site does when it fires. Selected by the site spec, never by the program section. */
+enum gotap_site_kind {
+  GOTAP_SITE_ENTRY = 1,  /* push a frame (or emit at once with GOTAP_SITE_F_ENTRY_ONLY) */
+  GOTAP_SITE_RETURN = 2, /* a RET instruction: pop the matching frame, emit one record */
+  GOTAP_SITE_COUNT = 3   /* benchmarks: add 1 to func_counts[func_id]; nothing else */
+};
+
+enum gotap_site_flags {
+  /* ENTRY: ignore a hit when the goroutine's top frame has the same depth and function. For
+   * sites that fire a second time when morestack re-enters the function from its start. */
+  GOTAP_SITE_F_DEDUP = 1,
+  /* ENTRY: the function has no RET to probe; emit an ENTRY_ONLY record with the arguments. */
+  GOTAP_SITE_F_ENTRY_ONLY = 2
+};
+
+/* Where the current goroutine's g pointer is at the site. */
+enum gotap_g_source {
+  GOTAP_G_REG = 1, /* a register (amd64 ABIInternal: R14); g_offset = its pt_regs byte offset */
+  GOTAP_G_TLS = 2  /* g = *(fs_base + g_offset); -8 for amd64 ELF executables */
+};
+
+enum gotap_capture_source {
+  GOTAP_SRC_NONE = 0,
+  GOTAP_SRC_REG = 1,  /* offset = byte offset into struct pt_regs (multiple of 8) */
+  GOTAP_SRC_STACK = 2 /* offset = bytes from SP at the site; at a Go entry 0(SP) = return pc */
+};
+
+enum gotap_deref {
+  GOTAP_DEREF_NONE = 0,
+  /* The raw value is a pointer; copy min(value of slot len_slot, max_len) bytes from it. The
+   * length slot is read as a signed 64-bit number of the slot's size; negative means 0. */
+  GOTAP_DEREF_STRING_DATA = 1,
+  /* The raw value is a pointer; copy max_len bytes from it. */
+  GOTAP_DEREF_BYTES = 2
+};
+
+/* One captured value. In the record's capture area each slot, in spec order, is written as
+ * `size` raw little-endian bytes; a slot with deref != NONE is followed by a __u16 byte count
+ * n and n bytes of target memory (n = 0 and GOTAP_REC_CAPTURE_FAULT if the read failed). When
+ * the area would exceed GOTAP_AREA_MAX the record has GOTAP_REC_TRUNCATED: a copy is shortened,
+ * or the area ends before the first slot whose raw value (and count) did not fit. */
+struct gotap_capture {
+  __u8 source;   /* enum gotap_capture_source */
+  __u8 size;     /* 1, 2, 4 or 8 */
+  __u8 deref;    /* enum gotap_deref */
+  __u8 len_slot; /* STRING_DATA: index of the slot holding the length */
+  __s16 offset;  /* see enum gotap_capture_source */
+  __u16 max_len; /* deref: at most this many bytes copied */
+};
+
+/* Value of the `sites` array map; the index is the uprobe_multi cookie of the site. The
+ * per-binary facts (where g is, goid and stack.hi offsets in runtime.g) are repeated in each
+ * site so that the hot path needs one lookup. */
+struct gotap_site_spec {
+  __u32 func_id; /* chosen by userspace; < max_funcs for GOTAP_SITE_COUNT */
+  __u8 kind;     /* enum gotap_site_kind */
+  __u8 flags;    /* enum gotap_site_flags */
+  __u8 g_source; /* enum gotap_g_source */
+  __u8 ncaptures;
+  __s16 g_offset;        /* see enum gotap_g_source */
+  __u16 goid_offset;     /* byte offset of goid in runtime.g (152 for Go 1.13-1.22) */
+  __u16 stack_hi_offset; /* byte offset of stack.hi in runtime.g (8 in every Go version) */
+  __u16 reserved;
+  struct gotap_capture captures[GOTAP_MAX_CAPTURES];
+};
+
+enum gotap_record_flags {
+  GOTAP_REC_COMPLETE = 1,       /* entry and return both seen; results captured at the RET */
+  GOTAP_REC_UNWOUND = 2,        /* abandoned (a panic unwound it, or the goroutine left it) */
+  GOTAP_REC_ENTRY_ONLY = 4,     /* GOTAP_SITE_F_ENTRY_ONLY: no return will be reported */
+  GOTAP_REC_ARGS_MISSING = 8,   /* the stored arguments were lost (map full or evicted) */
+  GOTAP_REC_CAPTURE_FAULT = 16, /* a capture read failed; its bytes are zero / n = 0 */
+  GOTAP_REC_TRUNCATED = 32,     /* a capture area hit GOTAP_AREA_MAX */
+  GOTAP_REC_OPEN = 64           /* set by userspace only: still open when the session drained */
+};
+
+/* One ring buffer record: this header, then args_len bytes of the entry's capture area, then
+ * results_len bytes of the RET's capture area. Times are bpf_ktime_get_ns (CLOCK_MONOTONIC). */
+struct gotap_call_record {
+  __u64 entry_ns;
+  __u64 duration_ns; /* COMPLETE: RET − entry; UNWOUND: detection − entry (an upper bound) */
+  __u64 goid;
+  __u64 depth; /* stack.hi − SP at the entry site: bytes from the goroutine's stack top */
+  __u32 tgid;
+  __u32 entry_tid;
+  __u32 return_tid; /* at the RET, or where the abandonment was seen; 0 for ENTRY_ONLY */
+  __u32 func_id;
+  __u16 flags; /* enum gotap_record_flags */
+  __u16 args_len;
+  __u16 results_len;
+  __u16 level; /* index on the goroutine's shadow stack; 0 = outermost traced frame */
+};
+
+/* Per-goroutine shadow stack (LRU hash `stacks`). A frame is identified by depth, the distance
+ * of the entry SP below stack.hi: it survives stack copying (stack.hi moves with the copy),
+ * tells recursive calls apart, and with the goid survives thread migration. */
+struct gotap_goroutine_key {
+  __u64 goid;
+  __u32 tgid;
+  __u32 pad;
+};
+
+struct gotap_frame {
+  __u64 depth;
+  __u64 entry_ns;
+  __u32 func_id;
+  __u32 tid;
+  __u16 rec_flags; /* GOTAP_REC_* flags gathered at the entry (capture faults, truncation) */
+  __u16 has_args;  /* 1 iff frame_args holds this frame's capture area */
+  __u32 pad;
+};
+
+struct gotap_shadow_stack {
+  __u32 n; /* frames[0, n) are open, innermost last; n <= GOTAP_STACK_DEPTH */
+  __u32 pad;
+  struct gotap_frame frames[GOTAP_STACK_DEPTH];
+};
+
+/* Arguments of an open frame (LRU hash `frame_args`), deleted when the frame is popped. */
+struct gotap_args_key {
+  __u64 goid;
+  __u32 tgid;
+  __u32 level;
+};
+
+struct gotap_args_value {
+  __u16 len;
+  __u16 pad;
+  __u32 pad2;
+  __u8 data[GOTAP_AREA_MAX];
+};
+
+/* Indexes of the per-CPU `counters` array; userspace sums over CPUs. */
+enum gotap_counter {
+  GOTAP_CTR_RECORDS = 0,      /* records written to the ring */
+  GOTAP_CTR_RING_FULL,        /* records lost: the ring had no room */
+  GOTAP_CTR_STACK_OVERFLOW,   /* entries not recorded: shadow stack full */
+  GOTAP_CTR_UNMATCHED_RETURN, /* RET without an open frame at its depth */
+  GOTAP_CTR_NO_GOROUTINE,     /* g, goid or stack.hi unreadable */
+  GOTAP_CTR_BAD_COOKIE,       /* a site fired whose spec is missing or invalid */
+  GOTAP_CTR_DEDUPED,          /* entry hits ignored by GOTAP_SITE_F_DEDUP */
+  GOTAP_CTR_STACK_MAP_FULL,   /* a goroutine's shadow stack could not be created */
+  GOTAP_CTR_PREEMPTED,        /* hits dropped: the CPU's scratch space was in use (the
+                               * program was preempted by another run on the same CPU) */
+  GOTAP_CTR_NUM
+};
+
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_capture) == 8, "gotap_capture layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_site_spec) == 16 + 8 * GOTAP_MAX_CAPTURES,
+                    "gotap_site_spec layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_call_record) == 56, "gotap_call_record layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_goroutine_key) == 16, "gotap_goroutine_key layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_frame) == 32, "gotap_frame layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_shadow_stack) == 8 + 32 * GOTAP_STACK_DEPTH,
+                    "gotap_shadow_stack layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_key) == 16, "gotap_args_key layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_value) == 8 + GOTAP_AREA_MAX,
+                    "gotap_args_value layout");
+
+#endif /* GOTAP_BPF_GOTAP_INTF_H_ */

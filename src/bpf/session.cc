@@ -1,0 +1,336 @@
+#include "bpf/session.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "bpf/gotap.skel.h"  // generated from gotap.bpf.c by bpftool, see CMakeLists.txt
+#include "bpf/open_frames.h"
+#include "bpf/privileges.h"
+#include "bpf/scoped_fd.h"
+#include "bpf/site_spec.h"
+#include "bpf/uprobe_links.h"
+
+namespace gotap::bpf {
+namespace {
+
+// libbpf's warnings on this thread since the last ClearLibbpfLog(): on a failed load they hold
+// the verifier log, which is the only useful explanation. GOTAP_LIBBPF_VERBOSE=1 echoes them.
+thread_local std::string libbpf_log;
+constexpr size_t kMaxLogBytes = 16 << 10;
+
+int LibbpfPrint(libbpf_print_level level, const char* format, va_list args) {
+  static const bool verbose = std::getenv("GOTAP_LIBBPF_VERBOSE") != nullptr;
+  if (level == LIBBPF_DEBUG && !verbose) return 0;
+  va_list copy;
+  va_copy(copy, args);
+  int n = std::vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  if (n < 0) return 0;
+  std::string text(static_cast<size_t>(n) + 1, '\0');
+  std::vsnprintf(text.data(), text.size(), format, args);
+  text.resize(n);
+  if (verbose) std::fputs(text.c_str(), stderr);
+  libbpf_log += text;
+  if (libbpf_log.size() > kMaxLogBytes) libbpf_log.erase(0, libbpf_log.size() - kMaxLogBytes);
+  return n;
+}
+
+void ClearLibbpfLog() {
+  static std::once_flag once;
+  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
+  libbpf_log.clear();
+}
+
+// The last `lines` lines of the libbpf log, indented, or "" when it is empty.
+std::string LibbpfLogTail(int lines) {
+  size_t start = libbpf_log.size();
+  for (int i = 0; i <= lines && start > 0; ++i) {
+    start = libbpf_log.rfind('\n', start - 1);
+    if (start == std::string::npos) {
+      start = 0;
+      break;
+    }
+  }
+  std::string tail = libbpf_log.substr(start);
+  return tail.empty() ? "" : "\nlibbpf: " + tail;
+}
+
+struct SkeletonDeleter {
+  void operator()(gotap_bpf* skel) const { gotap_bpf__destroy(skel); }
+};
+struct RingBufferDeleter {
+  void operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
+};
+
+Status ValidateOptions(const SessionOptions& o) {
+  long page = sysconf(_SC_PAGESIZE);
+  if (o.ring_bytes < page || (o.ring_bytes & (o.ring_bytes - 1)) != 0) {
+    return InvalidArgument("ring buffer size {} is not a power of two >= the page size {}",
+                           o.ring_bytes, page);
+  }
+  if (o.max_sites == 0 || o.max_goroutines == 0 || o.max_arg_frames == 0 || o.max_funcs == 0) {
+    return InvalidArgument("map sizes must be positive");
+  }
+  return Status::Ok();
+}
+
+StatusOr<AttachMode> ChooseAttachMode(AttachMode requested) {
+  if (requested == AttachMode::kPerfEvent) return requested;
+  ASSIGN_OR_RETURN(bool multi, HasUprobeMultiLink());
+  if (multi) return AttachMode::kUprobeMulti;
+  if (requested == AttachMode::kUprobeMulti) {
+    return Unsupported("this kernel has no uprobe_multi links (Linux 6.6+)");
+  }
+  return AttachMode::kPerfEvent;
+}
+
+StatusOr<size_t> CountKeys(int map_fd, size_t key_size) {
+  std::vector<uint8_t> key(key_size), next(key_size);
+  size_t count = 0;
+  void* prev = nullptr;  // null asks for the first key
+  while (bpf_map_get_next_key(map_fd, prev, next.data()) == 0) {
+    ++count;
+    key.swap(next);
+    prev = key.data();
+  }
+  if (errno != ENOENT) return IoError("iterating a BPF map: {}", std::strerror(errno));
+  return count;
+}
+
+}  // namespace
+
+struct Session::State {
+  SessionOptions options;
+  AttachMode mode = AttachMode::kUprobeMulti;
+  int pmu_type = -1;  // perf-event mode only
+  // Declared in reverse order of teardown: links close before the ring and the program.
+  std::unique_ptr<gotap_bpf, SkeletonDeleter> skel;
+  std::unique_ptr<ring_buffer, RingBufferDeleter> ring;
+  std::vector<ScopedFd> links;
+  ScopedFd run_stats;  // holds BPF_STATS_RUN_TIME on while open
+  size_t attached_sites = 0;
+  uint64_t next_site = 0;  // sites [0, next_site) hold specs
+  // Valid only during Poll.
+  const std::function<void(Bytes)>* on_record = nullptr;
+  int delivered = 0;
+
+  static int OnSample(void* ctx, void* data, size_t size) {
+    auto* state = static_cast<State*>(ctx);
+    (*state->on_record)(Bytes(static_cast<const uint8_t*>(data), size));
+    ++state->delivered;
+    return 0;
+  }
+};
+
+Session::Session(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Session::Session(Session&&) noexcept = default;
+Session& Session::operator=(Session&&) noexcept = default;
+Session::~Session() = default;
+
+StatusOr<Session> Session::Create(const SessionOptions& options) {
+  RETURN_IF_ERROR(ValidateOptions(options));
+  RETURN_IF_ERROR(CheckTracingCapabilities());
+  RETURN_IF_ERROR(CheckKernelBtf());
+  auto state = std::make_unique<State>();
+  state->options = options;
+  ASSIGN_OR_RETURN(state->mode, ChooseAttachMode(options.attach_mode));
+  if (state->mode == AttachMode::kPerfEvent) {
+    ASSIGN_OR_RETURN(state->pmu_type, UprobePmuType());
+  }
+
+  ClearLibbpfLog();
+  state->skel.reset(gotap_bpf__open());
+  if (!state->skel) {
+    return IoError("opening the embedded BPF object: {}{}", std::strerror(errno),
+                   LibbpfLogTail(10));
+  }
+  gotap_bpf* skel = state->skel.get();
+  struct {
+    bpf_map* map;
+    uint32_t entries;
+  } sizes[] = {{skel->maps.sites, options.max_sites},
+               {skel->maps.stacks, options.max_goroutines},
+               {skel->maps.frame_args, options.max_arg_frames},
+               {skel->maps.func_counts, options.max_funcs},
+               {skel->maps.ring, options.ring_bytes}};
+  for (auto& [map, entries] : sizes) {
+    if (int err = bpf_map__set_max_entries(map, entries); err != 0) {
+      return Internal("sizing map {}: {}", bpf_map__name(map), std::strerror(-err));
+    }
+  }
+  int attach_type = state->mode == AttachMode::kUprobeMulti ? kAttachTraceUprobeMulti : 0;
+  bpf_program__set_expected_attach_type(skel->progs.gotap_site,
+                                        static_cast<bpf_attach_type>(attach_type));
+  bpf_program__set_autoattach(skel->progs.gotap_site, false);
+  if (int err = gotap_bpf__load(skel); err != 0) {
+    return IoError("loading the BPF program: {}{}", std::strerror(-err), LibbpfLogTail(40));
+  }
+  state->ring.reset(
+      ring_buffer__new(bpf_map__fd(skel->maps.ring), &State::OnSample, state.get(), nullptr));
+  if (!state->ring) {
+    return IoError("setting up the ring buffer: {}", std::strerror(errno));
+  }
+  return Session(std::move(state));
+}
+
+StatusOr<uint64_t> Session::AddSites(std::span<const gotap_site_spec> specs) {
+  State& s = *state_;
+  if (specs.size() > s.options.max_sites - s.next_site) {
+    return InvalidArgument("{} more sites exceed the session's {} (max_sites)", specs.size(),
+                           s.options.max_sites);
+  }
+  for (size_t i = 0; i < specs.size(); ++i) {
+    Status status = ValidateSiteSpec(specs[i], s.options.max_funcs);
+    if (!status.ok()) return status.WithContext(fmt::format("site spec {}", i));
+  }
+  uint64_t first = s.next_site;
+  int fd = bpf_map__fd(s.skel->maps.sites);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    uint32_t key = static_cast<uint32_t>(first + i);
+    if (bpf_map_update_elem(fd, &key, &specs[i], BPF_ANY) != 0) {
+      return IoError("storing site spec {}: {}", key, std::strerror(errno));
+    }
+  }
+  s.next_site += specs.size();
+  return first;
+}
+
+Status Session::Attach(const std::string& path, std::span<const uint64_t> file_offsets,
+                       std::span<const uint64_t> cookies, int pid) {
+  State& s = *state_;
+  if (file_offsets.empty()) return InvalidArgument("no sites to attach in {}", path);
+  if (file_offsets.size() != cookies.size()) {
+    return InvalidArgument("{} file offsets but {} cookies", file_offsets.size(), cookies.size());
+  }
+  if (pid < 0) return InvalidArgument("pid {}", pid);
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) {
+    return NotFound("{}: {}", path, std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("{} is not a regular file", path);
+  for (size_t i = 0; i < file_offsets.size(); ++i) {
+    if (file_offsets[i] >= static_cast<uint64_t>(st.st_size)) {
+      return InvalidArgument("site {}: file offset {:#x} is past the end of {} ({} bytes)", i,
+                             file_offsets[i], path, st.st_size);
+    }
+    if (cookies[i] >= s.next_site) {
+      return InvalidArgument("site {}: cookie {} has no spec (AddSites first)", i, cookies[i]);
+    }
+  }
+  int prog_fd = bpf_program__fd(s.skel->progs.gotap_site);
+  if (s.mode == AttachMode::kUprobeMulti) {
+    ASSIGN_OR_RETURN(ScopedFd link,
+                     CreateUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid));
+    s.links.push_back(std::move(link));
+  } else {
+    ASSIGN_OR_RETURN(std::vector<ScopedFd> fds,
+                     CreatePerfEventUprobes(prog_fd, s.pmu_type, path, file_offsets, cookies, pid));
+    for (ScopedFd& fd : fds) s.links.push_back(std::move(fd));
+  }
+  s.attached_sites += file_offsets.size();
+  return Status::Ok();
+}
+
+void Session::DetachAll() {
+  state_->links.clear();
+  state_->attached_sites = 0;
+}
+
+StatusOr<int> Session::Poll(std::chrono::milliseconds timeout,
+                            const std::function<void(Bytes)>& on_record) {
+  State& s = *state_;
+  s.on_record = &on_record;
+  s.delivered = 0;
+  // The program wakes the reader only when the ring fills up (see emit() in gotap.bpf.c), so a
+  // wait that ends without a wakeup still collects what was written meanwhile.
+  int err = ring_buffer__poll(s.ring.get(), static_cast<int>(timeout.count()));
+  if (err == 0 || err == -EINTR) err = ring_buffer__consume(s.ring.get());
+  s.on_record = nullptr;
+  if (err < 0 && err != -EINTR) return IoError("polling the ring buffer: {}", std::strerror(-err));
+  return s.delivered;
+}
+
+StatusOr<int> Session::DrainOpenFrames(int tgid, const std::function<void(Bytes)>& on_record) {
+  return bpf::DrainOpenFrames(bpf_map__fd(state_->skel->maps.stacks),
+                              bpf_map__fd(state_->skel->maps.frame_args), tgid, on_record);
+}
+
+StatusOr<Counters> Session::ReadCounters() const {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
+  std::vector<uint64_t> per_cpu(cpus);
+  int fd = bpf_map__fd(state_->skel->maps.counters);
+  Counters counters;
+  for (uint32_t key = 0; key < GOTAP_CTR_NUM; ++key) {
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
+      return IoError("reading counter {}: {}", key, std::strerror(errno));
+    }
+    for (uint64_t v : per_cpu) counters.values[key] += v;
+  }
+  return counters;
+}
+
+StatusOr<std::vector<uint64_t>> Session::ReadFuncCounts() const {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
+  std::vector<uint64_t> per_cpu(cpus);
+  std::vector<uint64_t> counts(state_->options.max_funcs);
+  int fd = bpf_map__fd(state_->skel->maps.func_counts);
+  for (uint32_t key = 0; key < counts.size(); ++key) {
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
+      return IoError("reading function counter {}: {}", key, std::strerror(errno));
+    }
+    for (uint64_t v : per_cpu) counts[key] += v;
+  }
+  return counts;
+}
+
+StatusOr<size_t> Session::CountOpenGoroutines() const {
+  return CountKeys(bpf_map__fd(state_->skel->maps.stacks), sizeof(gotap_goroutine_key));
+}
+
+StatusOr<size_t> Session::CountOpenArgFrames() const {
+  return CountKeys(bpf_map__fd(state_->skel->maps.frame_args), sizeof(gotap_args_key));
+}
+
+Status Session::EnableRunStats() {
+  if (state_->run_stats.valid()) return Status::Ok();
+  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+  if (fd < 0) return IoError("enabling BPF run-time statistics: {}", std::strerror(errno));
+  state_->run_stats.Reset(fd);
+  return Status::Ok();
+}
+
+StatusOr<ProgramStats> Session::ReadProgramStats() const {
+  bpf_prog_info info{};
+  uint32_t length = sizeof(info);
+  if (bpf_obj_get_info_by_fd(bpf_program__fd(state_->skel->progs.gotap_site), &info, &length)) {
+    return IoError("reading program info: {}", std::strerror(errno));
+  }
+  return ProgramStats{info.run_cnt, info.run_time_ns};
+}
+
+AttachMode Session::attach_mode() const { return state_->mode; }
+size_t Session::attached_sites() const { return state_->attached_sites; }
+
+std::string Counters::ToString() const {
+  static constexpr const char* kNames[GOTAP_CTR_NUM] = {
+      "records",    "ring_full", "stack_overflow", "unmatched_return", "no_goroutine",
+      "bad_cookie", "deduped",   "stack_map_full", "preempted"};
+  std::string out;
+  for (int i = 0; i < GOTAP_CTR_NUM; ++i) {
+    out += fmt::format("{}{}={}", i ? " " : "", kNames[i], values[i]);
+  }
+  return out;
+}
+
+}  // namespace gotap::bpf

@@ -1,0 +1,35 @@
+// STAND-IN for gotap's own Go binary model (src/gobin, src/arch), used by these tests until that
+// exists: finds probe sites by running `go tool objdump` on a fixture and reading ELF program
+// headers by hand. Test code only; replace with gobin::Binary once it lands.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace gotap::bpf::testing {
+
+// Sites of one Go function, as FILE offsets into the binary (what uprobes take).
+struct FunctionSites {
+  uint64_t entry = 0;        // the first instruction
+  uint64_t stack_check = 0;  // the conditional jump of the stack check; == entry for leaves
+  uint64_t after_check = 0;  // the first instruction after the stack check; fires once per call
+  std::vector<uint64_t> returns;  // every RET
+};
+
+// Runs `go tool objdump -s '^<name>$' <binary>` (Go 1.19) and converts the sites it finds.
+StatusOr<FunctionSites> FindFunctionSites(const std::string& binary, const std::string& name);
+
+// Entries (file offsets) of up to `limit` functions in the binary's .text, from `go tool nm`.
+StatusOr<std::vector<uint64_t>> FunctionEntries(const std::string& binary, size_t limit);
+
+// File offsets of up to `limit` instructions of compiled Go code (no assembly) in the binary's
+// text, in address order, from `go tool objdump`: valid uprobe sites for attach benchmarks.
+StatusOr<std::vector<uint64_t>> InstructionOffsets(const std::string& binary, size_t limit);
+
+// Converts a link-time vaddr to a file offset through the PT_LOAD program headers.
+StatusOr<uint64_t> VaddrToFileOffset(const std::string& binary, uint64_t vaddr);
+
+}  // namespace gotap::bpf::testing
