@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -16,6 +17,7 @@ int Run(int argc, char** argv) {
       "  gotap info ./server                     # Go version, ABI, functions, goid offset\n"
       "  gotap funcs ./server 'main.*'           # functions, entry and return probe sites\n"
       "  gotap funcs --json ./server '*Parse*'   # JSON lines for scripts\n"
+      "  gotap trace ./server 'main.(*Store).Get' # calls: arguments, results, latency\n"
       "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.");
 
   InfoOptions info;
@@ -37,14 +39,52 @@ int Run(int argc, char** argv) {
       "Examples:\n  gotap funcs ./server 'main.*'\n  gotap funcs ./server 'net/http.(*conn).*'\n"
       "  gotap funcs --json ./server '*Parse*'");
 
+  TraceOptions trace;
+  CLI::App* trace_cmd = app.add_subcommand(
+      "trace", "Trace calls to Go functions: arguments, results, goroutine, latency");
+  trace_cmd->add_option("ARGS", trace.positionals,
+                        "[BINARY] PROBE...: a Go binary (every process running it, now and later) "
+                        "unless -p or -- is given; probes are Go names, globs or signatures");
+  trace_cmd->add_option("-p,--pid", trace.pid, "Trace one running process");
+  trace_cmd->add_flag("--json", trace.json, "Print JSON lines");
+  trace_cmd->add_option("--duration", trace.duration, "Stop after this long (5s, 250ms, 2m)");
+  trace_cmd->add_option("--max-events", trace.max_events, "Stop after this many events");
+  trace_cmd->add_option("-o,--output", trace.output, "Write events to FILE instead of stdout");
+  trace_cmd
+      ->add_option("--strlen", trace.string_length,
+                   "Bytes of string and []byte contents to copy (default 64)")
+      ->check(CLI::Range(0, 512));
+  trace_cmd->footer(
+      "Examples:\n"
+      "  gotap trace ./server 'main.(*Store).Get'\n"
+      "  gotap trace -p 4242 'net/http.(*conn).serve' 'main.*'\n"
+      "  gotap trace -- ./swapper hello go                  # spawn; probes default to main.*\n"
+      "  gotap trace -p 4242 'main.swap(x string, y string) (string, string)'   # stripped binary\n"
+      "  gotap trace --json --duration 10s -o calls.jsonl ./server 'main.*'\n"
+      "\nA signature gives types where the binary has no DWARF: parameters after the receiver "
+      "(a pointer receiver (*T) is implied), then results.\nCtrl-C detaches and prints a "
+      "summary (calls per function, events lost) on stderr.");
+
+  // Everything after "--" is the command to spawn under `trace`.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      trace.command.assign(args.begin() + static_cast<ptrdiff_t>(i) + 1, args.end());
+      args.resize(i);
+      break;
+    }
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes the arguments reversed
+
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
   if (info_cmd->parsed()) return RunInfo(info, std::cout, std::cerr);
   if (funcs_cmd->parsed()) return RunFuncs(funcs, std::cout, std::cerr);
+  if (trace_cmd->parsed()) return RunTrace(trace, std::cout, std::cerr);
   return kExitBadInput;
 }
 

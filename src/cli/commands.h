@@ -20,4 +20,16 @@ struct FuncsOptions {
 };
 int RunFuncs(const FuncsOptions& options, std::ostream& out, std::ostream& err);
 
+struct TraceOptions {
+  std::vector<std::string> positionals;  // [BINARY] PROBE...
+  std::vector<std::string> command;      // after "--": spawn and trace this
+  int pid = 0;
+  bool json = false;
+  std::string duration;  // "5s", "250ms"; empty: until stopped
+  uint64_t max_events = 0;
+  std::string output;  // file for events; empty: stdout
+  int string_length = 64;
+};
+int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
+
 }  // namespace gotap::cli

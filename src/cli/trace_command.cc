@@ -1,0 +1,196 @@
+// gotap trace: watch calls to Go functions in a running program.
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "base/escape.h"
+#include "cli/app.h"
+#include "cli/commands.h"
+#include "cli/open_binary.h"
+#include "trace/tracer.h"
+
+namespace gotap::cli {
+namespace {
+
+void RequestStop(int) { trace::g_stop_requested = 1; }
+
+void InstallStopHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = RequestStop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The path execvp would run for `command`.
+std::optional<std::string> ResolveCommand(const std::string& command) {
+  if (command.find('/') != std::string::npos) return command;
+  const char* path = getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t colon = dirs.find(':', start);
+    std::string dir = dirs.substr(start, colon == std::string::npos ? colon : colon - start);
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + command;
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return std::nullopt;
+}
+
+// Forks `argv` stopped before exec, so probes can be attached before its first instruction.
+StatusOr<int> SpawnStopped(const std::vector<std::string>& argv) {
+  pid_t pid = fork();
+  if (pid < 0) return IoError("fork: {}", std::strerror(errno));
+  if (pid == 0) {
+    raise(SIGSTOP);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    fprintf(stderr, "gotap: cannot run %s: %s\n", args[0], std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+    return IoError("the command did not start");
+  }
+  return pid;
+}
+
+// Seconds in "5s", "250ms", "2m", "1h" or a plain number of seconds.
+StatusOr<double> ParseDuration(std::string_view text) {
+  double scale = 1;
+  std::string number(text);
+  for (auto [suffix, factor] : {std::pair<std::string_view, double>{"ms", 1e-3},
+                                {"us", 1e-6},
+                                {"s", 1},
+                                {"m", 60},
+                                {"h", 3600}}) {
+    if (text.size() > suffix.size() && text.ends_with(suffix)) {
+      number = std::string(text.substr(0, text.size() - suffix.size()));
+      scale = factor;
+      break;
+    }
+  }
+  char* end = nullptr;
+  double value = std::strtod(number.c_str(), &end);
+  if (number.empty() || end == nullptr || *end != '\0' || !(value > 0)) {
+    return InvalidArgument("bad duration '{}' (examples: 5s, 250ms, 2m)", text);
+  }
+  return value * scale;
+}
+
+}  // namespace
+
+int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) {
+  auto fail = [&](int code, const std::string& message) {
+    err << "gotap: " << message << "\n";
+    return code;
+  };
+  // Which binary, which processes.
+  trace::Target target;
+  std::vector<std::string> probes = options.positionals;
+  if (!options.command.empty()) {
+    auto path = ResolveCommand(options.command[0]);
+    if (!path)
+      return fail(kExitBadInput, EscapeForTerminal(options.command[0]) + ": command not found");
+    target.binary_path = *path;
+  } else if (options.pid > 0) {
+    if (kill(options.pid, 0) != 0 && errno == ESRCH) {
+      return fail(kExitBadInput, fmt::format("no such process: {}", options.pid));
+    }
+    target.binary_path = fmt::format("/proc/{}/exe", options.pid);
+    target.pid = options.pid;
+  } else {
+    if (probes.empty()) {
+      return fail(kExitBadInput, "give a binary, -p PID or -- COMMAND (see gotap trace --help)");
+    }
+    target.binary_path = probes.front();
+    probes.erase(probes.begin());
+  }
+  if (probes.empty()) {
+    probes.push_back("main.*");
+    err << "gotap: no probe given; tracing 'main.*'\n";
+  }
+
+  std::unique_ptr<gobin::Binary> binary = OpenBinaryOrReport(target.binary_path, err);
+  if (!binary) return kExitBadInput;
+  std::vector<probe::Selector> selectors;
+  for (const std::string& text : probes) {
+    auto selector = probe::ParseSelector(text);
+    if (!selector.ok()) {
+      return fail(kExitBadInput, fmt::format("bad probe '{}': {}", EscapeForTerminal(text),
+                                             EscapeForTerminal(selector.status().message())));
+    }
+    selectors.push_back(std::move(selector).value());
+  }
+  trace::PlanOptions plan_options;
+  plan_options.string_length = static_cast<uint16_t>(options.string_length);
+  auto plan = trace::PlanTrace(*binary, selectors, plan_options);
+  if (!plan.ok()) {
+    int code = plan.status().code() == StatusCode::kUnsupported ? kExitFailure : kExitBadInput;
+    return fail(code, EscapeForTerminal(plan.status().message()));
+  }
+  for (const std::string& w : plan->warnings)
+    err << "gotap: note: " << EscapeForTerminal(w) << "\n";
+
+  trace::RunLimits limits;
+  if (!options.duration.empty()) {
+    auto d = ParseDuration(options.duration);
+    if (!d.ok()) return fail(kExitBadInput, d.status().message());
+    limits.duration_seconds = *d;
+  }
+  if (options.max_events > 0) limits.max_events = options.max_events;
+
+  std::ofstream file;
+  if (!options.output.empty()) {
+    file.open(options.output, std::ios::out | std::ios::trunc);
+    if (!file) return fail(kExitBadInput, "cannot write " + EscapeForTerminal(options.output));
+  }
+  std::ostream& events = options.output.empty() ? out : file;
+  std::unique_ptr<output::CallSink> sink =
+      options.json ? output::MakeJsonSink(events) : output::MakeTextSink(events);
+
+  InstallStopHandlers();
+  if (!options.command.empty()) {
+    auto pid = SpawnStopped(options.command);
+    if (!pid.ok()) return fail(kExitFailure, pid.status().message());
+    target.pid = *pid;
+    target.spawned = true;
+  }
+  size_t sites = plan->specs.size();
+  err << fmt::format("gotap: tracing {} function{} ({} probe sites) in {}{}; Ctrl-C to stop\n",
+                     plan->functions.size(), plan->functions.size() == 1 ? "" : "s", sites,
+                     EscapeForTerminal(target.binary_path),
+                     target.pid > 0 ? fmt::format(" (pid {})", target.pid) : " (every process)");
+  auto summary = trace::RunTrace(*plan, target, limits, *sink);
+  if (!summary.ok()) {
+    if (target.spawned) {
+      kill(target.pid, SIGKILL);
+      waitpid(target.pid, nullptr, 0);
+    }
+    int code = summary.status().code() == StatusCode::kPermissionDenied ||
+                       summary.status().code() == StatusCode::kUnsupported
+                   ? kExitFailure
+                   : kExitBadInput;
+    return fail(code, EscapeForTerminal(summary.status().message()));
+  }
+  if (target.spawned && !summary->child_exit_status) {
+    // Tracing stopped first (a limit): the command runs on without probes; wait for it.
+    int status = 0;
+    waitpid(target.pid, &status, 0);
+    summary->child_exit_status = status;
+  }
+  err << trace::FormatSummary(*summary);
+  return kExitOk;
+}
+
+}  // namespace gotap::cli

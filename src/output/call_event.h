@@ -1,0 +1,35 @@
+// One traced call as the output layer sees it: decoded values plus where and when it ran.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "decode/captured_value.h"
+
+namespace gotap::output {
+
+enum class CallKind {
+  kCall,           // entry and return both seen
+  kUnwound,        // abandoned: a panic (or runtime.Goexit) unwound the frame
+  kEntryOnly,      // the function has no RET to probe
+  kRunningAtExit,  // still open when tracing stopped
+};
+const char* CallKindName(CallKind kind);  // "call", "unwound", "entry", "running_at_exit"
+
+struct CallEvent {
+  CallKind kind = CallKind::kCall;
+  uint64_t ts_ns = 0;  // wall clock (CLOCK_REALTIME) at entry, ns since the epoch
+  uint32_t pid = 0;
+  uint32_t tid = 0;         // at entry
+  uint32_t return_tid = 0;  // at return (or where abandonment was seen); 0 if none
+  uint64_t goid = 0;
+  std::string func;
+  std::vector<decode::CapturedValue> args;
+  std::vector<decode::CapturedValue> results;  // kCall only
+  uint64_t duration_ns = 0;                    // kCall; an upper bound for kUnwound
+  bool args_missing = false;                   // the kernel lost the stored arguments
+  bool truncated = false;                      // some captures did not fit in the record
+};
+
+}  // namespace gotap::output

@@ -1,0 +1,170 @@
+#include "output/call_sink.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "base/escape.h"
+#include "base/json_writer.h"
+#include "decode/render.h"
+
+namespace gotap::output {
+
+const char* CallKindName(CallKind kind) {
+  switch (kind) {
+    case CallKind::kCall:
+      return "call";
+    case CallKind::kUnwound:
+      return "unwound";
+    case CallKind::kEntryOnly:
+      return "entry";
+    case CallKind::kRunningAtExit:
+      return "running_at_exit";
+  }
+  return "?";
+}
+
+std::string FormatDuration(uint64_t ns) {
+  if (ns < 1000) return fmt::format("{}ns", ns);
+  if (ns < 1000000) return fmt::format("{:.1f}µs", ns / 1e3);
+  if (ns < 1000000000) return fmt::format("{:.1f}ms", ns / 1e6);
+  return fmt::format("{:.2f}s", ns / 1e9);
+}
+
+namespace {
+
+// Flushes the buffer to the stream once it holds a few pages.
+constexpr size_t kFlushBytes = 32 << 10;
+
+std::string TimeOfDay(uint64_t ts_ns) {
+  time_t secs = static_cast<time_t>(ts_ns / 1000000000);
+  struct tm tm {};
+  localtime_r(&secs, &tm);
+  return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     (ts_ns % 1000000000) / 1000);
+}
+
+std::string ValueList(const std::vector<decode::CapturedValue>& values, bool names) {
+  std::string out;
+  for (const auto& v : values) {
+    if (!out.empty()) out += ", ";
+    if (names) out += EscapeForTerminal(v.name) + "=";
+    out += decode::RenderText(v);
+  }
+  return out;
+}
+
+class TextSink : public CallSink {
+ public:
+  explicit TextSink(std::ostream& out) : out_(out) {}
+  ~TextSink() override { Flush(); }
+
+  void Write(const CallEvent& e) override {
+    std::string tid = e.return_tid != 0 && e.return_tid != e.tid
+                          ? fmt::format("{}→{}", e.tid, e.return_tid)
+                          : std::to_string(e.tid);
+    fmt::format_to(std::back_inserter(buffer_), "{} pid={} tid={} g={} {}({})", TimeOfDay(e.ts_ns),
+                   e.pid, tid, e.goid, EscapeForTerminal(e.func),
+                   e.args_missing ? "<arguments lost>" : ValueList(e.args, true));
+    switch (e.kind) {
+      case CallKind::kCall: {
+        std::string results = ValueList(e.results, false);
+        if (e.results.size() == 1) {
+          buffer_ += " → " + results;
+        } else if (e.results.size() > 1) {
+          buffer_ += " → (" + results + ")";
+        }
+        buffer_ += "  " + FormatDuration(e.duration_ns);
+        break;
+      }
+      case CallKind::kUnwound:
+        buffer_ += " ↯ unwound (panic) within " + FormatDuration(e.duration_ns);
+        break;
+      case CallKind::kEntryOnly:
+        buffer_ += " (entry only: no RET to probe)";
+        break;
+      case CallKind::kRunningAtExit:
+        buffer_ += " … still running when tracing stopped (" + FormatDuration(e.duration_ns) + ")";
+        break;
+    }
+    if (e.truncated) buffer_ += "  [truncated]";
+    buffer_ += '\n';
+    if (buffer_.size() > kFlushBytes) Flush();
+  }
+
+  void Flush() override {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    out_.flush();
+    buffer_.clear();
+  }
+
+ private:
+  std::ostream& out_;
+  std::string buffer_;
+};
+
+void WriteValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w) {
+  w->BeginArray();
+  for (const auto& v : values) {
+    w->BeginObject().Key("name").String(v.name).Key("type").String(v.type->name);
+    w->Key("value");
+    decode::RenderJson(v, w);
+    std::string why = decode::Unavailable(v);
+    if (!why.empty()) w->Key("unavailable").String(why);
+    for (const auto& [offset, p] : v.pointees) {
+      uint64_t len = v.Word(offset + 8, 8);
+      if (!p.read_failed && len > p.bytes.size()) {
+        w->Key("truncated_bytes").Uint(len - p.bytes.size());
+        break;
+      }
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
+class JsonSink : public CallSink {
+ public:
+  explicit JsonSink(std::ostream& out) : out_(out) {}
+  ~JsonSink() override { Flush(); }
+
+  void Write(const CallEvent& e) override {
+    JsonWriter w(&buffer_);
+    w.BeginObject().Key("event").String(CallKindName(e.kind)).Key("ts_ns").Uint(e.ts_ns);
+    w.Key("pid").Uint(e.pid).Key("tid").Uint(e.tid);
+    if (e.return_tid != 0) w.Key("return_tid").Uint(e.return_tid);
+    w.Key("goid").Uint(e.goid).Key("func").String(e.func);
+    w.Key("args");
+    WriteValues(e.args, &w);
+    if (e.args_missing) w.Key("args_lost").Bool(true);
+    w.Key("results");
+    WriteValues(e.results, &w);
+    w.Key("duration_ns");
+    e.kind == CallKind::kEntryOnly ? w.Null() : w.Uint(e.duration_ns);
+    if (e.truncated) w.Key("truncated").Bool(true);
+    w.EndObject();
+    buffer_ += '\n';
+    if (buffer_.size() > kFlushBytes) Flush();
+  }
+
+  void Flush() override {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    out_.flush();
+    buffer_.clear();
+  }
+
+ private:
+  std::ostream& out_;
+  std::string buffer_;
+};
+
+}  // namespace
+
+std::unique_ptr<CallSink> MakeTextSink(std::ostream& out) {
+  return std::make_unique<TextSink>(out);
+}
+std::unique_ptr<CallSink> MakeJsonSink(std::ostream& out) {
+  return std::make_unique<JsonSink>(out);
+}
+
+}  // namespace gotap::output

@@ -1,0 +1,27 @@
+// Where traced calls go: one Sink interface, text and JSON-lines writers on an injected stream.
+#pragma once
+
+#include <memory>
+#include <ostream>
+
+#include "output/call_event.h"
+
+namespace gotap::output {
+
+class CallSink {
+ public:
+  virtual ~CallSink() = default;
+  virtual void Write(const CallEvent& event) = 0;
+  virtual void Flush() = 0;
+};
+
+// 12:00:01.000123 pid=4242 tid=4250 g=17 main.swap(x="hello", y="go") → ("go", "hello")  1.8µs
+std::unique_ptr<CallSink> MakeTextSink(std::ostream& out);
+// {"event":"call","ts_ns":…,"pid":…,"tid":…,"goid":…,"func":…,"args":[{"name","type","value"}],
+//  "results":[…],"duration_ns":…}
+std::unique_ptr<CallSink> MakeJsonSink(std::ostream& out);
+
+// "850ns", "1.8µs", "12.3ms", "1.20s".
+std::string FormatDuration(uint64_t ns);
+
+}  // namespace gotap::output

@@ -1,0 +1,351 @@
+#include "trace/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "arch/abi.h"
+#include "base/glob.h"
+#include "bpf/site_spec.h"
+#include "probe/dwarf_signature.h"
+
+namespace gotap::trace {
+namespace {
+
+using Kind = dwarf::Type::Kind;
+
+// Raw argument words, for functions with neither DWARF nor a signature.
+const dwarf::Type* RawWordType() {
+  static const dwarf::Type* type = [] {
+    auto* t = new dwarf::Type();
+    t->kind = Kind::kUintptr;
+    t->name = "uintptr";
+    t->size = 8;
+    return t;
+  }();
+  return type;
+}
+
+constexpr uint32_t kArgsSizeUnknown = 0x80000000;
+
+// Builds the capture slots for a list of values at one site.
+class CaptureBuilder {
+ public:
+  CaptureBuilder(arch::Arch arch, uint16_t string_length)
+      : arch_(arch), string_length_(string_length) {}
+
+  ValueBinding Bind(const probe::ValueLayout& layout) {
+    ValueBinding b;
+    b.name = layout.name;
+    b.type = layout.type;
+    for (const probe::Piece& p : layout.pieces) {
+      switch (p.location.kind) {
+        case probe::Location::Kind::kFloatReg:
+          b.unknown.push_back({p.offset, p.size, decode::ByteState::kFloatRegister});
+          break;
+        case probe::Location::Kind::kIntReg: {
+          const arch::Register* reg = probe::IntRegister(arch_, p.location.index);
+          if (reg == nullptr || !Add(bpf::CaptureRegister(static_cast<int16_t>(reg->pt_regs_offset),
+                                                          static_cast<uint8_t>(p.size)),
+                                     p.offset, p.size, &b)) {
+            b.unknown.push_back({p.offset, p.size, decode::ByteState::kNotCaptured});
+          }
+          break;
+        }
+        case probe::Location::Kind::kStack:
+          for (uint64_t done = 0; done < p.size;) {
+            uint64_t left = p.size - done;
+            uint64_t chunk = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+            uint64_t sp_offset = p.location.stack_offset + done;
+            if (sp_offset > INT16_MAX || !Add(bpf::CaptureStack(static_cast<int16_t>(sp_offset),
+                                                                static_cast<uint8_t>(chunk)),
+                                              p.offset + done, chunk, &b)) {
+              b.unknown.push_back({p.offset + done, chunk, decode::ByteState::kNotCaptured});
+            }
+            done += chunk;
+          }
+          break;
+      }
+    }
+    AddPointees(*layout.type, 0, 0, &b);
+    return b;
+  }
+
+  // A raw word from an integer register or the stack.
+  ValueBinding BindRaw(std::string name, std::optional<int16_t> pt_regs_offset, int16_t sp_offset) {
+    ValueBinding b;
+    b.name = std::move(name);
+    b.type = RawWordType();
+    gotap_capture c =
+        pt_regs_offset ? bpf::CaptureRegister(*pt_regs_offset, 8) : bpf::CaptureStack(sp_offset, 8);
+    if (!Add(c, 0, 8, &b)) b.unknown.push_back({0, 8, decode::ByteState::kNotCaptured});
+    return b;
+  }
+
+  std::vector<gotap_capture> TakeCaptures() { return std::move(captures_); }
+  size_t dropped() const { return dropped_; }
+
+ private:
+  bool Add(gotap_capture c, uint64_t value_offset, uint64_t size, ValueBinding* b) {
+    if (captures_.size() >= GOTAP_MAX_CAPTURES) {
+      ++dropped_;
+      return false;
+    }
+    b->pieces.push_back({static_cast<uint32_t>(captures_.size()), value_offset, size});
+    captures_.push_back(c);
+    return true;
+  }
+
+  // The slot that holds exactly the 8 bytes at value offset `at`, if any.
+  std::optional<uint32_t> SlotAt(const ValueBinding& b, uint64_t at) const {
+    for (const auto& p : b.pieces) {
+      if (p.value_offset == at && p.size == 8) return p.slot;
+    }
+    return std::nullopt;
+  }
+
+  // Strings and []byte anywhere in the value get their contents copied.
+  void AddPointees(const dwarf::Type& t, uint64_t at, int depth, ValueBinding* b) {
+    if (depth > 4) return;
+    bool bytes = t.kind == Kind::kSlice && t.elem != nullptr && t.elem->size == 1;
+    if (t.kind == Kind::kString || bytes) {
+      auto ptr = SlotAt(*b, at);
+      auto len = SlotAt(*b, at + 8);
+      if (ptr && len && captures_[*ptr].deref == GOTAP_DEREF_NONE) {
+        captures_[*ptr] =
+            bpf::WithStringData(captures_[*ptr], static_cast<uint8_t>(*len), string_length_);
+        b->pointees.emplace_back(at, *ptr);
+      }
+      return;
+    }
+    if (t.kind == Kind::kStruct) {
+      for (const dwarf::Field& f : t.fields) AddPointees(*f.type, at + f.offset, depth + 1, b);
+    } else if (t.kind == Kind::kArray && t.elem != nullptr && t.array_length <= 8) {
+      for (uint64_t i = 0; i < t.array_length; ++i) {
+        AddPointees(*t.elem, at + i * t.elem->size, depth + 1, b);
+      }
+    }
+  }
+
+  arch::Arch arch_;
+  uint16_t string_length_;
+  std::vector<gotap_capture> captures_;
+  size_t dropped_ = 0;
+};
+
+// The functions the selectors name, each once, in selector order.
+StatusOr<std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>>> Resolve(
+    const gobin::Binary& binary, const std::vector<probe::Selector>& selectors, size_t max) {
+  std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>> out;
+  std::set<uint64_t> seen;
+  for (const probe::Selector& sel : selectors) {
+    size_t before = out.size();
+    bool matched = false;
+    if (sel.is_glob) {
+      for (const gobin::FuncRecord& f : binary.functions()) {
+        if (binary.IsWrapper(f)) continue;
+        if (!GlobMatch(sel.pattern, binary.Name(f)) && !GlobMatch(sel.pattern, f.name)) continue;
+        matched = true;
+        if (seen.insert(f.entry).second) out.emplace_back(&f, &sel);
+      }
+    } else {
+      auto found = binary.FindFunctions(sel.pattern);
+      if (found.empty()) {
+        for (const gobin::FuncRecord& f : binary.functions()) {
+          if (binary.Name(f) == sel.pattern) found.push_back(&f);
+        }
+      }
+      matched = !found.empty();
+      if (matched && seen.insert(found[0]->entry).second) out.emplace_back(found[0], &sel);
+      if (found.empty()) {
+        if (const auto* sites = binary.inlines().SitesOf(sel.pattern)) {
+          std::string where;
+          for (size_t i = 0; i < sites->size() && i < 3; ++i) {
+            where += fmt::format("{}{} at {:#x}", i ? ", " : "", binary.Name(*(*sites)[i].caller),
+                                 (*sites)[i].pc);
+          }
+          if (sites->size() > 3) where += fmt::format(" and {} more", sites->size() - 3);
+          return InvalidArgument(
+              "{} exists only inlined (no body of its own to probe): inlined into {}; trace the "
+              "caller instead",
+              sel.pattern, where);
+        }
+      }
+    }
+    if (!matched) {
+      std::vector<std::string_view> names;
+      for (const auto& f : binary.functions()) names.push_back(binary.Name(f));
+      std::string hint;
+      for (const auto& n : NearestNames(sel.pattern, names)) hint += (hint.empty() ? "" : ", ") + n;
+      return NotFound("no function matches '{}'{}", sel.pattern,
+                      hint.empty() ? "" : "; nearest: " + hint);
+    }
+    if (out.size() - before > max) {
+      return InvalidArgument("'{}' matches more than {} functions; narrow the pattern", sel.pattern,
+                             max);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
+                              const std::vector<probe::Selector>& selectors,
+                              const PlanOptions& options) {
+  if (binary.arch() != arch::Arch::kX86_64) {
+    return Unsupported("tracing {} binaries needs a {} host; this host is x86_64",
+                       arch::ArchName(binary.arch()), arch::ArchName(binary.arch()));
+  }
+  ASSIGN_OR_RETURN(auto targets, Resolve(binary, selectors, options.max_functions));
+  const arch::RegisterAbi& regs = arch::GoRegisterAbi(arch::Arch::kX86_64);
+  bpf::GoroutineLayout goroutine;
+  if (binary.abi() == gobin::Abi::kRegister) {
+    goroutine.g_source = GOTAP_G_REG;
+    goroutine.g_offset = static_cast<int16_t>(regs.g.pt_regs_offset);
+  } else {
+    goroutine.g_source = GOTAP_G_TLS;
+    goroutine.g_offset = -8;
+  }
+  goroutine.goid_offset = static_cast<uint16_t>(binary.goid_offset().offset);
+  goroutine.stack_hi_offset = 8;
+
+  auto dwarf = binary.dwarf();
+  TracePlan plan;
+  for (auto [record, selector] : targets) {
+    TracedFunction fn;
+    fn.func_id = static_cast<uint32_t>(plan.functions.size());
+    fn.name = std::string(binary.Name(*record));
+    fn.entry = record->entry;
+    ASSIGN_OR_RETURN(arch::CodeAnalysis analysis, binary.Analyze(*record));
+    fn.entry_probe = analysis.entry_probe;
+    fn.return_sites = analysis.return_sites;
+    fn.entry_only = analysis.return_sites.empty();
+    if (fn.entry_only) {
+      plan.warnings.push_back(
+          fmt::format("{} has no RET instruction{}: entry-only (no results, "
+                      "no latency)",
+                      fn.name, analysis.tail_jump ? " (tail jump)" : ""));
+    }
+
+    // Types: DWARF, else the selector's signature, else raw words.
+    std::optional<probe::Signature> signature;
+    bool pointer_receiver = false;
+    const dwarf::Function* dwarf_fn = dwarf.ok() ? (*dwarf)->FindFunction(fn.name) : nullptr;
+    if (dwarf_fn != nullptr) {
+      if (selector->signature) {
+        RETURN_IF_ERROR(probe::CheckSignatureAgainstDwarf(*selector->signature, *dwarf_fn));
+      }
+      signature = probe::SignatureFromDwarf(*dwarf_fn);
+      fn.types_from = "dwarf";
+    } else if (selector->signature) {
+      signature = *selector->signature;
+      pointer_receiver = probe::HasPointerReceiver(fn.name);
+      fn.types_from = "signature";
+      plan.keep_alive.push_back(selector->types);
+    } else {
+      fn.types_from = "raw words";
+    }
+
+    // Shape instantiations of generic functions take a dictionary pointer before their
+    // parameters; optimised builds leave it out of DWARF, and users never write it.
+    if (signature && fn.name.find("[go.shape.") != std::string::npos &&
+        (signature->params.empty() || signature->params[0].name != ".dict")) {
+      signature->params.insert(signature->params.begin(), probe::Value{".dict", RawWordType(), true});
+    }
+
+    CaptureBuilder args(arch::Arch::kX86_64, options.string_length);
+    CaptureBuilder results(arch::Arch::kX86_64, options.string_length);
+    if (signature) {
+      auto layout = probe::ComputeFrameLayout(arch::Arch::kX86_64, binary.abi(), pointer_receiver,
+                                              *signature);
+      if (!layout.ok()) return layout.status().WithContext(fn.name);
+      for (const auto& v : layout->args) fn.args.push_back(args.Bind(v));
+      for (const auto& v : layout->results) fn.results.push_back(results.Bind(v));
+    } else if (binary.abi() == gobin::Abi::kRegister) {
+      uint64_t words = record->args == static_cast<int32_t>(kArgsSizeUnknown)
+                           ? 4
+                           : static_cast<uint64_t>(std::max(record->args, 0)) / 8;
+      for (uint64_t i = 0; i < words && i < regs.int_args.size(); ++i) {
+        const arch::Register& r = regs.int_args[i];
+        fn.args.push_back(args.BindRaw(r.name, static_cast<int16_t>(r.pt_regs_offset), 0));
+      }
+      for (uint64_t i = 0; i < 2; ++i) {
+        const arch::Register& r = regs.int_args[i];
+        fn.results.push_back(results.BindRaw(r.name, static_cast<int16_t>(r.pt_regs_offset), 0));
+      }
+    } else {
+      uint64_t words = std::min<uint64_t>(static_cast<uint64_t>(std::max(record->args, 0)) / 8, 6);
+      for (uint64_t i = 0; i < words; ++i) {
+        int16_t off = static_cast<int16_t>(8 + 8 * i);
+        fn.args.push_back(args.BindRaw(fmt::format("sp+{}", off), std::nullopt, off));
+      }
+    }
+    if (args.dropped() + results.dropped() > 0) {
+      plan.warnings.push_back(
+          fmt::format("{}: {} value words past the {}-slot capture budget "
+                      "are not captured",
+                      fn.name, args.dropped() + results.dropped(), int{GOTAP_MAX_CAPTURES}));
+    }
+    fn.arg_captures = args.TakeCaptures();
+    fn.result_captures = results.TakeCaptures();
+
+    // Sites: the entry probe, then every RET.
+    auto add_site = [&](uint64_t vaddr, gotap_site_kind kind,
+                        const std::vector<gotap_capture>& captures, uint8_t flags) -> Status {
+      if (!analysis.IsInstructionBoundary(vaddr)) {
+        return Internal("{}: site {:#x} is not an instruction boundary", fn.name, vaddr);
+      }
+      auto offset = binary.elf().VaddrToFileOffset(vaddr);
+      if (!offset) return Malformed("{}: site {:#x} is not in the file", fn.name, vaddr);
+      ASSIGN_OR_RETURN(gotap_site_spec spec,
+                       bpf::MakeSiteSpec(fn.func_id, kind, goroutine, captures, flags));
+      plan.specs.push_back(spec);
+      plan.file_offsets.push_back(*offset);
+      return Status::Ok();
+    };
+    if (options.count_only) {
+      RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_COUNT, {}, 0));
+    } else {
+      RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
+                               fn.entry_only ? GOTAP_SITE_F_ENTRY_ONLY : 0));
+      for (uint64_t ret : fn.return_sites) {
+        RETURN_IF_ERROR(add_site(ret, GOTAP_SITE_RETURN, fn.result_captures, 0));
+      }
+    }
+    plan.functions.push_back(std::move(fn));
+  }
+  return plan;
+}
+
+std::vector<decode::CapturedValue> BuildValues(const std::vector<ValueBinding>& bindings,
+                                               const std::vector<SlotValue>& slots,
+                                               bool capture_fault) {
+  std::vector<decode::CapturedValue> out;
+  out.reserve(bindings.size());
+  for (const ValueBinding& b : bindings) {
+    if (b.name.starts_with('.')) continue;  // compiler-internal (.dict): not the user's value
+    auto v = decode::CapturedValue::Make(b.name, b.type, decode::ByteState::kNotCaptured);
+    for (const auto& u : b.unknown) v.Mark(u.value_offset, u.size, u.state);
+    for (const auto& p : b.pieces) {
+      if (p.slot < slots.size() && slots[p.slot].present) {
+        v.Fill(p.value_offset, p.size, slots[p.slot].raw);
+      } else {
+        v.Mark(p.value_offset, p.size,
+               capture_fault ? decode::ByteState::kFault : decode::ByteState::kNotCaptured);
+      }
+    }
+    for (const auto& [offset, slot] : b.pointees) {
+      if (slot >= slots.size() || !slots[slot].present) continue;
+      decode::Pointee p;
+      p.read_failed = !slots[slot].has_data;
+      p.bytes = slots[slot].data;
+      v.pointees.emplace(offset, std::move(p));
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace gotap::trace

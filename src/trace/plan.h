@@ -1,0 +1,94 @@
+// Turning probe selectors into what the kernel needs (site specs, file offsets of probe sites)
+// and what userspace needs to decode the records (how capture slots map onto Go values).
+//
+// Per traced function: one entry site (fires once per call; see arch::CodeAnalysis) capturing
+// the arguments, and one site on every RET capturing the results. Functions without a RET are
+// traced entry-only. Types come from DWARF, else from the signature in the selector; with
+// neither, the raw argument words are captured and named after their registers.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "arch/code_analysis.h"
+#include "bpf/gotap_intf.h"
+#include "decode/captured_value.h"
+#include "gobin/binary.h"
+#include "probe/abi_layout.h"
+#include "probe/selector.h"
+
+namespace gotap::trace {
+
+// How one Go value is rebuilt from capture slots.
+struct ValueBinding {
+  struct SlotPiece {
+    uint32_t slot;
+    uint64_t value_offset;
+    uint64_t size;
+  };
+  struct Unknown {
+    uint64_t value_offset;
+    uint64_t size;
+    decode::ByteState state;
+  };
+  std::string name;
+  const dwarf::Type* type = nullptr;  // never null
+  std::vector<SlotPiece> pieces;
+  std::vector<Unknown> unknown;
+  // value offset of a string/[]byte data pointer -> the slot that copied its bytes
+  std::vector<std::pair<uint64_t, uint32_t>> pointees;
+};
+
+struct TracedFunction {
+  uint32_t func_id = 0;
+  std::string name;
+  uint64_t entry = 0;        // link-time vaddr
+  uint64_t entry_probe = 0;  // link-time vaddr of the entry site
+  std::vector<uint64_t> return_sites;
+  bool entry_only = false;  // no RET to probe
+  std::string types_from;   // "dwarf", "signature" or "raw words"
+  std::vector<gotap_capture> arg_captures;
+  std::vector<gotap_capture> result_captures;
+  std::vector<ValueBinding> args;
+  std::vector<ValueBinding> results;
+};
+
+struct PlanOptions {
+  uint16_t string_length = 64;  // bytes of string and []byte contents copied per value
+  bool count_only = false;      // entry sites that only count calls (no records)
+  // Functions matched by globs beyond this many are an error (a typo like '*' would otherwise
+  // attach to everything).
+  size_t max_functions = 5000;
+};
+
+struct TracePlan {
+  std::vector<TracedFunction> functions;  // func_id == index
+  // One per site; spec i is attached at file_offsets[i] with cookie (first cookie + i).
+  std::vector<gotap_site_spec> specs;
+  std::vector<uint64_t> file_offsets;
+  std::vector<std::string> warnings;  // things the user should know (one line each)
+  // Owns the types made up for raw words (uintptr) and selectors' signatures.
+  std::vector<std::shared_ptr<const void>> keep_alive;
+};
+
+// Errors: a selector that matches nothing (with the nearest names), a function that exists only
+// inlined (with where it was inlined), a signature that contradicts DWARF, an unsupported arch.
+StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
+                              const std::vector<probe::Selector>& selectors,
+                              const PlanOptions& options);
+
+// Rebuilds the values of `bindings` from the slots of a parsed capture area. Compiler-internal
+// values (names starting with '.', like a generic's .dict) are captured but not returned.
+struct SlotValue {
+  uint64_t raw = 0;
+  bool present = false;  // false: the area was truncated before this slot
+  bool has_data = false;
+  std::string data;
+};
+std::vector<decode::CapturedValue> BuildValues(const std::vector<ValueBinding>& bindings,
+                                               const std::vector<SlotValue>& slots,
+                                               bool capture_fault);
+
+}  // namespace gotap::trace

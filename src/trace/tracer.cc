@@ -1,0 +1,215 @@
+#include "trace/tracer.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include <chrono>
+
+#include "bpf/call_record.h"
+
+namespace gotap::trace {
+
+volatile std::sig_atomic_t g_stop_requested = 0;
+
+namespace {
+
+uint64_t ClockNs(clockid_t clock) {
+  struct timespec ts {};
+  clock_gettime(clock, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::vector<SlotValue> Slots(const std::vector<bpf::CapturedValue>& captured, size_t expected) {
+  std::vector<SlotValue> slots(expected);
+  for (size_t i = 0; i < captured.size() && i < expected; ++i) {
+    slots[i].present = true;
+    slots[i].raw = captured[i].raw;
+    slots[i].has_data = captured[i].has_data;
+    slots[i].data.assign(reinterpret_cast<const char*>(captured[i].data.data()),
+                         captured[i].data.size());
+  }
+  return slots;
+}
+
+class RecordDecoder {
+ public:
+  RecordDecoder(const TracePlan& plan, TraceSummary* summary)
+      : plan_(plan),
+        summary_(*summary),
+        realtime_offset_(ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC)) {}
+
+  // Decodes one raw record; nullopt (and a count) for records gotap cannot read.
+  std::optional<output::CallEvent> Decode(Bytes raw) {
+    auto record = bpf::ParseCallRecord(raw);
+    if (!record.ok() || record->header.func_id >= plan_.functions.size()) {
+      ++malformed_;
+      return std::nullopt;
+    }
+    const gotap_call_record& h = record->header;
+    const TracedFunction& fn = plan_.functions[h.func_id];
+    output::CallEvent e;
+    e.ts_ns = h.entry_ns + realtime_offset_;
+    e.pid = h.tgid;
+    e.tid = h.entry_tid;
+    e.return_tid = h.return_tid;
+    e.goid = h.goid;
+    e.func = fn.name;
+    e.duration_ns = h.duration_ns;
+    e.args_missing = h.flags & GOTAP_REC_ARGS_MISSING;
+    e.truncated = h.flags & GOTAP_REC_TRUNCATED;
+    bool fault = h.flags & GOTAP_REC_CAPTURE_FAULT;
+    if (h.flags & GOTAP_REC_COMPLETE) {
+      e.kind = output::CallKind::kCall;
+    } else if (h.flags & GOTAP_REC_UNWOUND) {
+      e.kind = output::CallKind::kUnwound;
+    } else if (h.flags & GOTAP_REC_ENTRY_ONLY) {
+      e.kind = output::CallKind::kEntryOnly;
+    } else {
+      e.kind = output::CallKind::kRunningAtExit;
+    }
+    if (!e.args_missing) {
+      auto args = bpf::ParseCaptureArea(record->args, fn.arg_captures);
+      if (args.ok()) e.args = BuildValues(fn.args, Slots(*args, fn.arg_captures.size()), fault);
+    }
+    if (e.kind == output::CallKind::kCall) {
+      auto results = bpf::ParseCaptureArea(record->results, fn.result_captures);
+      if (results.ok()) {
+        e.results = BuildValues(fn.results, Slots(*results, fn.result_captures.size()), fault);
+      }
+    }
+    switch (e.kind) {
+      case output::CallKind::kCall:
+        ++summary_.calls;
+        break;
+      case output::CallKind::kUnwound:
+        ++summary_.unwound;
+        break;
+      case output::CallKind::kEntryOnly:
+        ++summary_.entry_only;
+        break;
+      case output::CallKind::kRunningAtExit:
+        ++summary_.running_at_exit;
+        break;
+    }
+    ++summary_.calls_per_function[fn.name];
+    return e;
+  }
+
+  uint64_t malformed() const { return malformed_; }
+
+ private:
+  const TracePlan& plan_;
+  TraceSummary& summary_;
+  uint64_t realtime_offset_;
+  uint64_t malformed_ = 0;
+};
+
+bool ProcessAlive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
+
+}  // namespace
+
+StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
+                                const RunLimits& limits, output::CallSink& sink) {
+  bpf::SessionOptions options;
+  ASSIGN_OR_RETURN(bpf::Session session, bpf::Session::Create(options));
+  ASSIGN_OR_RETURN(uint64_t first_cookie, session.AddSites(plan.specs));
+  std::vector<uint64_t> cookies(plan.specs.size());
+  for (size_t i = 0; i < cookies.size(); ++i) cookies[i] = first_cookie + i;
+  RETURN_IF_ERROR(session.Attach(target.binary_path, plan.file_offsets, cookies, target.pid));
+  if (target.spawned) kill(target.pid, SIGCONT);
+
+  TraceSummary summary;
+  RecordDecoder decoder(plan, &summary);
+  uint64_t events = 0;
+  bool limit_reached = false;
+  auto deliver = [&](Bytes raw) {
+    if (limit_reached) return;
+    auto event = decoder.Decode(raw);
+    if (!event) return;
+    sink.Write(*event);
+    if (limits.max_events && ++events >= *limits.max_events) limit_reached = true;
+  };
+  auto start = std::chrono::steady_clock::now();
+  while (true) {
+    if (g_stop_requested) {
+      summary.stop_reason = "interrupted";
+      break;
+    }
+    if (limit_reached) {
+      summary.stop_reason = "max events";
+      break;
+    }
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (limits.duration_seconds && elapsed >= *limits.duration_seconds) {
+      summary.stop_reason = "duration";
+      break;
+    }
+    if (target.spawned) {
+      int status = 0;
+      if (waitpid(target.pid, &status, WNOHANG) == target.pid) {
+        summary.child_exit_status = status;
+        summary.stop_reason = "command exited";
+        break;
+      }
+    } else if (target.pid > 0 && !ProcessAlive(target.pid)) {
+      summary.stop_reason = "process exited";
+      break;
+    }
+    auto polled = session.Poll(std::chrono::milliseconds(100), deliver);
+    if (!polled.ok()) return polled.status();
+    sink.Flush();
+  }
+  // Detach first so the target runs unprobed, then drain what the kernel already recorded.
+  session.DetachAll();
+  while (!limit_reached) {
+    auto polled = session.Poll(std::chrono::milliseconds(0), deliver);
+    if (!polled.ok() || *polled == 0) break;
+  }
+  if (!limit_reached) {
+    (void)session.DrainOpenFrames(target.pid > 0 ? target.pid : 0, deliver);
+  }
+  sink.Flush();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
+  summary.lost_records = summary.counters[GOTAP_CTR_RING_FULL] + decoder.malformed();
+  return summary;
+}
+
+std::string FormatSummary(const TraceSummary& s) {
+  std::string out = fmt::format("gotap: {} calls in {:.2f}s", s.calls, s.seconds);
+  if (!s.calls_per_function.empty()) {
+    std::string per;
+    for (const auto& [name, n] : s.calls_per_function) {
+      per += fmt::format("{}{} {}", per.empty() ? "" : ", ", name, n);
+    }
+    out += " (" + per + ")";
+  }
+  out += fmt::format("; unwound {}, entry-only {}, running at exit {}", s.unwound, s.entry_only,
+                     s.running_at_exit);
+  const bpf::Counters& c = s.counters;
+  out += fmt::format("; events lost {}", s.lost_records);
+  std::vector<std::string> losses;
+  auto note = [&](gotap_counter k, const char* what) {
+    if (c[k] > 0) losses.push_back(fmt::format("{} {}", c[k], what));
+  };
+  note(GOTAP_CTR_RING_FULL, "records dropped: ring buffer full");
+  note(GOTAP_CTR_STACK_OVERFLOW, "calls untraced: goroutine nesting deeper than the shadow stack");
+  note(GOTAP_CTR_STACK_MAP_FULL, "calls untraced: too many goroutines with open calls");
+  note(GOTAP_CTR_PREEMPTED, "hits dropped: probe preempted on its CPU");
+  note(GOTAP_CTR_NO_GOROUTINE, "hits without a readable goroutine");
+  note(GOTAP_CTR_UNMATCHED_RETURN,
+       "returns without a traced entry (calls already running at attach)");
+  note(GOTAP_CTR_BAD_COOKIE, "hits of unknown sites");
+  for (const auto& l : losses) out += "\n  " + l;
+  if (s.child_exit_status) {
+    int st = *s.child_exit_status;
+    out += WIFEXITED(st) ? fmt::format("\ngotap: command exited with status {}", WEXITSTATUS(st))
+                         : fmt::format("\ngotap: command killed by signal {}", WTERMSIG(st));
+  }
+  return out + "\n";
+}
+
+}  // namespace gotap::trace

@@ -1,0 +1,51 @@
+// Running a trace: attach a plan's sites to a target, turn ring-buffer records into CallEvents,
+// and stop cleanly (detach first) on a signal, a time or event limit, or the target's exit.
+#pragma once
+
+#include <csignal>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bpf/session.h"
+#include "output/call_sink.h"
+#include "trace/plan.h"
+
+namespace gotap::trace {
+
+// What to attach to. Exactly one of the modes applies.
+struct Target {
+  std::string binary_path;  // the executable whose file gets the uprobes
+  int pid = 0;              // >0: only this process (-p, or the spawned command)
+  bool spawned = false;     // pid is a child we started stopped, to be resumed after attach
+};
+
+struct RunLimits {
+  std::optional<double> duration_seconds;
+  std::optional<uint64_t> max_events;
+};
+
+struct TraceSummary {
+  std::map<std::string, uint64_t> calls_per_function;
+  uint64_t calls = 0, unwound = 0, entry_only = 0, running_at_exit = 0;
+  uint64_t lost_records = 0;  // ring buffer full
+  bpf::Counters counters;
+  double seconds = 0;
+  std::optional<int> child_exit_status;  // spawned command's wait status, when it ended
+  std::string stop_reason;               // "interrupted", "duration", "max events", ...
+};
+
+// Set from a signal handler; the run loop polls it.
+extern volatile std::sig_atomic_t g_stop_requested;
+
+// Attaches, streams events into `sink` until a limit, a signal or the target's end, detaches,
+// drains what is left, and returns the summary. A spawned target is resumed after attaching.
+StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
+                                const RunLimits& limits, output::CallSink& sink);
+
+// One-paragraph summary for stderr: calls per function and every loss, never silent.
+std::string FormatSummary(const TraceSummary& summary);
+
+}  // namespace gotap::trace
