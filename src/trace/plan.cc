@@ -252,7 +252,8 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     // parameters; optimised builds leave it out of DWARF, and users never write it.
     if (signature && fn.name.find("[go.shape.") != std::string::npos &&
         (signature->params.empty() || signature->params[0].name != ".dict")) {
-      signature->params.insert(signature->params.begin(), probe::Value{".dict", RawWordType(), true});
+      signature->params.insert(signature->params.begin(),
+                               probe::Value{".dict", RawWordType(), true});
     }
 
     CaptureBuilder args(arch::Arch::kX86_64, options.string_length);
