@@ -22,9 +22,13 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j$(JOBS)
 
+# gotap's main job on the bundled example: what the binary is, where the probes go, then a live
+# trace of three functions while the example handles a few orders (needs root for eBPF).
 demo: build
 	$(BUILD_DIR)/gotap info $(DEMO_BIN)
 	$(BUILD_DIR)/gotap funcs $(DEMO_BIN) 'main.*'
+	$(BUILD_DIR)/gotap trace 'main.checksum' 'main.parseOrder' 'main.(*Inventory).Reserve' \
+		-- $(DEMO_BIN) -n 5
 
 bench: build
 	@if [ -f bench/run.sh ]; then bash bench/run.sh; else echo "bench: no bench/run.sh yet"; fi

@@ -46,6 +46,7 @@ struct TracedFunction {
   std::string name;
   uint64_t entry = 0;        // link-time vaddr
   uint64_t entry_probe = 0;  // link-time vaddr of the entry site
+  uint8_t entry_flags = 0;   // GOTAP_SITE_F_DEDUP when the site can fire twice per call
   std::vector<uint64_t> return_sites;
   bool entry_only = false;  // no RET to probe
   std::string types_from;   // "dwarf", "signature" or "raw words"
