@@ -166,11 +166,14 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     target.pid = *pid;
     target.spawned = true;
   }
-  size_t sites = plan->specs.size();
-  err << fmt::format("gotap: tracing {} function{} ({} probe sites) in {}{}; Ctrl-C to stop\n",
-                     plan->functions.size(), plan->functions.size() == 1 ? "" : "s", sites,
-                     EscapeForTerminal(target.binary_path),
-                     target.pid > 0 ? fmt::format(" (pid {})", target.pid) : " (every process)");
+  limits.on_attached = [&](const bpf::Session& session) {
+    err << fmt::format(
+        "gotap: tracing {} function{} ({} probe sites, {}) in {}{}; Ctrl-C to stop\n",
+        plan->functions.size(), plan->functions.size() == 1 ? "" : "s", plan->specs.size(),
+        session.attach_mode() == bpf::AttachMode::kUprobeMulti ? "uprobe_multi" : "perf events",
+        EscapeForTerminal(target.binary_path),
+        target.pid > 0 ? fmt::format(" (pid {})", target.pid) : " (every process)");
+  };
   auto summary = trace::RunTrace(*plan, target, limits, *sink);
   if (!summary.ok()) {
     if (target.spawned) {

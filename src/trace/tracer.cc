@@ -118,6 +118,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   std::vector<uint64_t> cookies(plan.specs.size());
   for (size_t i = 0; i < cookies.size(); ++i) cookies[i] = first_cookie + i;
   RETURN_IF_ERROR(session.Attach(target.binary_path, plan.file_offsets, cookies, target.pid));
+  if (limits.on_attached) limits.on_attached(session);
   if (target.spawned) kill(target.pid, SIGCONT);
 
   TraceSummary summary;

@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,8 @@ struct Target {
 struct RunLimits {
   std::optional<double> duration_seconds;
   std::optional<uint64_t> max_events;
+  // Called once every site is attached (and before a spawned target resumes).
+  std::function<void(const bpf::Session&)> on_attached;
 };
 
 struct TraceSummary {
