@@ -1,37 +1,71 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks, run in one go so the ratios compare like with like on a shared machine.
-# Usage: bench/run.sh [BUILD_DIR]   (make bench runs it after building)
-# Prints a table per benchmark; figures quoted in bench/README.md come from this script.
+# Usage: bench/run.sh [BUILD_DIR] [SECTION...]   (make bench runs it with BUILD_DIR = build)
+#   SECTION: funcs | calls | attach (default: all three, in that order)
+#   Environment: BENCH_CALLS (100000), BENCH_ROUNDS (3), BENCH_RUNS (2), BENCH_DLV_CALLS (2000),
+#   BENCH_DLV_RUNS (3), BENCH_ATTACH_RUNS (5), BENCH_ATTACH_GLOB, BENCH_KEEP (a file to keep
+#   the raw JSON lines in). Benchmarks 2 and 3 load BPF programs: run as root.
+# Prints the machine, each benchmark's progress, then every figure (median and min), the per-call
+# costs, their ratios and which goals are met (bench/report.py). bench/README.md quotes one run.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${1:-$repo/build}
-gotap=$build/gotap
-go=/usr/lib/go-1.19/bin/go
-esbuild=$repo/.cache/npm/@esbuild+linux-x64@0.24.2/bin/esbuild
-[[ -x $gotap ]] || { echo "bench: $gotap not built (run make build)" >&2; exit 2; }
+build=$(cd "${1:-$repo/build}" 2>/dev/null && pwd) || {
+  echo "bench: no build directory ${1:-$repo/build} (run make build)" >&2
+  exit 2
+}
+shift $(($# > 0 ? 1 : 0))
+sections=("$@")
+((${#sections[@]})) || sections=(funcs calls attach)
+
+source "$repo/bench/lib.sh"
+source "$repo/bench/funcs.sh"
+source "$repo/bench/calls.sh"
+source "$repo/bench/attach.sh"
+
+for tool in hyperfine jq bpftrace dlv python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool missing (run scripts/setup.sh)" >&2; exit 2; }
+done
 [[ -x $esbuild ]] || { echo "bench: $esbuild missing (run scripts/setup.sh)" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "bench: hyperfine missing (run scripts/setup.sh)" >&2; exit 2; }
+# Build what the benchmarks run (a no-op when make bench has just built everything).
+if [[ -f $build/build.ninja ]]; then
+  ninja -C "$build" -j"${JOBS:-2}" gotap go_fixtures $(
+    ninja -C "$build" -t targets all | grep -q '^gotap_bench:' && echo gotap_bench) >/dev/null
+fi
+[[ -x $gotap ]] || { echo "bench: $gotap not built (run make build)" >&2; exit 2; }
+[[ -x $adder ]] || { echo "bench: $adder not built (ninja go_fixtures)" >&2; exit 2; }
 
-# Peak resident set size in MiB of one run of a command.
-peak_mib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1 | awk '{printf "%.1f", $1 / 1024}'; }
+BENCH_RESULTS=$(mktemp)
+trap 'rm -f "$BENCH_RESULTS"' EXIT
 
-echo "== funcs: every function of esbuild 0.24.2 ($(du -m "$esbuild" | cut -f1) MB, stripped, go1.23) with return-site analysis"
-echo "   target: gotap under 150 ms wall and 100 MB peak; go tool objdump (also pclntab + disassembly) for scale"
-json=$(mktemp)
-hyperfine --warmup 3 --runs 20 --export-json "$json" --style basic \
-  -n "gotap funcs --json" "$gotap funcs --json $esbuild" \
-  -n "gotap funcs (text)" "$gotap funcs $esbuild" \
-  -n "go tool objdump" "$go tool objdump $esbuild" >/dev/null
-python3 - "$json" <<'PY'
-import json, sys
-r = json.load(open(sys.argv[1]))["results"]
-base = r[0]["mean"]
-print(f"   {'command':<22}{'mean ms':>10}{'stddev':>9}{'min ms':>9}{'ratio':>8}")
-for x in r:
-    print(f"   {x['command']:<22}{x['mean']*1e3:>10.1f}{x['stddev']*1e3:>9.1f}{x['min']*1e3:>9.1f}{x['mean']/base:>8.2f}")
-PY
-rm -f "$json"
-echo "   peak RSS: gotap funcs --json $(peak_mib "$gotap" funcs --json "$esbuild") MiB;" \
-  "go tool objdump $(peak_mib "$go" tool objdump "$esbuild") MiB"
-echo "   functions listed: $("$gotap" funcs --json "$esbuild" | wc -l);" \
-  "return sites: $("$gotap" funcs --json "$esbuild" | python3 -c 'import sys,json; print(sum(len(json.loads(l)["returns"] or []) for l in sys.stdin))')"
+echo "machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
+  "kernel $(uname -r), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "load average at start: $(load_average)"
+echo "build: $build ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')" \
+  "+ working tree); calls per run $BENCH_CALLS"
+
+failed=()
+for section in "${sections[@]}"; do
+  case $section in
+    funcs | calls | attach) ;;
+    *) echo "bench: unknown section $section (funcs, calls, attach)" >&2; exit 2 ;;
+  esac
+  if [[ $section != funcs ]]; then
+    if ((EUID != 0)); then
+      note "$section skipped: it loads BPF programs (run as root)"
+      continue
+    fi
+    if [[ ! -x $gotap_bench ]]; then
+      note "$section skipped: $gotap_bench not built (needs libbenchmark-dev at configure time)"
+      continue
+    fi
+  fi
+  "bench_$section" || failed+=("$section")
+done
+echo "load average at end: $(load_average)"
+
+python3 "$repo/bench/report.py" "$BENCH_RESULTS"
+[[ -n ${BENCH_KEEP:-} ]] && cp "$BENCH_RESULTS" "$BENCH_KEEP"
+if ((${#failed[@]})); then
+  echo "bench: failed: ${failed[*]}" >&2
+  exit 1
+fi
