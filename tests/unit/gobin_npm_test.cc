@@ -1,6 +1,6 @@
 // The Go binary model on real, stripped third-party binaries from the npm registry (esbuild),
-// built by toolchains we do not have here: Go 1.16 (stack ABI), 1.19, 1.20 and 1.23, amd64 and
-// arm64. Fetched by scripts/setup.sh.
+// built by toolchains we do not have here: Go 1.15 (pclntab 1.2 format), 1.16 (stack ABI), 1.19,
+// 1.20 and 1.23, amd64 and arm64. Fetched by scripts/setup.sh.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -26,6 +26,8 @@ struct NpmCase {
 std::ostream& operator<<(std::ostream& os, const NpmCase& c) { return os << c.package; }
 
 const NpmCase kCases[] = {
+    {"esbuild-linux-64@0.8.0", "go1.15", Abi::kStack, elf::Machine::kX86_64, PclntabVersion::kGo12,
+     4000, 5000, 152},
     {"esbuild-linux-64@0.8.57", "go1.16", Abi::kStack, elf::Machine::kX86_64,
      PclntabVersion::kGo116, 5000, 6500, 152},
     {"esbuild-linux-64@0.14.54", "go1.19", Abi::kRegister, elf::Machine::kX86_64,
