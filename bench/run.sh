@@ -2,7 +2,7 @@
 # Side-by-side benchmarks, run in one go so the ratios compare like with like on a shared machine.
 # Usage: bench/run.sh [BUILD_DIR] [SECTION...]   (make bench runs it with BUILD_DIR = build)
 #   SECTION: funcs | calls | attach (default: all three, in that order)
-#   Environment: BENCH_CALLS (100000), BENCH_ROUNDS (3), BENCH_RUNS (2), BENCH_DLV_CALLS (2000),
+#   Environment: BENCH_CALLS (100000), BENCH_ROUNDS (4), BENCH_RUNS (2), BENCH_DLV_CALLS (2000),
 #   BENCH_DLV_RUNS (3), BENCH_ATTACH_RUNS (5), BENCH_ATTACH_GLOB, BENCH_KEEP (a file to keep
 #   the raw JSON lines in). Benchmarks 2 and 3 load BPF programs: run as root.
 # Prints the machine, each benchmark's progress, then every figure (median and min), the per-call
@@ -16,20 +16,37 @@ build=$(cd "${1:-$repo/build}" 2>/dev/null && pwd) || {
 shift $(($# > 0 ? 1 : 0))
 sections=("$@")
 ((${#sections[@]})) || sections=(funcs calls attach)
+for section in "${sections[@]}"; do
+  case $section in
+    funcs | calls | attach) ;;
+    *) echo "bench: unknown section $section (funcs, calls, attach)" >&2; exit 2 ;;
+  esac
+done
 
+# shellcheck source=bench/lib.sh
 source "$repo/bench/lib.sh"
+# shellcheck source=bench/funcs.sh
 source "$repo/bench/funcs.sh"
+# shellcheck source=bench/calls.sh
 source "$repo/bench/calls.sh"
+# shellcheck source=bench/attach.sh
 source "$repo/bench/attach.sh"
 
 for tool in hyperfine jq bpftrace dlv python3; do
-  command -v "$tool" >/dev/null || { echo "bench: $tool missing (run scripts/setup.sh)" >&2; exit 2; }
+  command -v "$tool" >/dev/null || {
+    echo "bench: $tool missing (run scripts/setup.sh)" >&2
+    exit 2
+  }
 done
 [[ -x $esbuild ]] || { echo "bench: $esbuild missing (run scripts/setup.sh)" >&2; exit 2; }
 # Build what the benchmarks run (a no-op when make bench has just built everything).
 if [[ -f $build/build.ninja ]]; then
-  ninja -C "$build" -j"${JOBS:-2}" gotap go_fixtures $(
-    ninja -C "$build" -t targets all | grep -q '^gotap_bench:' && echo gotap_bench) >/dev/null
+  targets=(gotap go_fixtures)
+  ninja -C "$build" -t targets all | grep -q '^gotap_bench:' && targets+=(gotap_bench)
+  if ! log=$(ninja -C "$build" -j"${JOBS:-2}" "${targets[@]}" 2>&1); then
+    echo "$log" >&2
+    exit 2
+  fi
 fi
 [[ -x $gotap ]] || { echo "bench: $gotap not built (run make build)" >&2; exit 2; }
 [[ -x $adder ]] || { echo "bench: $adder not built (ninja go_fixtures)" >&2; exit 2; }
@@ -45,10 +62,6 @@ echo "build: $build ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo
 
 failed=()
 for section in "${sections[@]}"; do
-  case $section in
-    funcs | calls | attach) ;;
-    *) echo "bench: unknown section $section (funcs, calls, attach)" >&2; exit 2 ;;
-  esac
   if [[ $section != funcs ]]; then
     if ((EUID != 0)); then
       note "$section skipped: it loads BPF programs (run as root)"
@@ -64,7 +77,7 @@ done
 echo "load average at end: $(load_average)"
 
 python3 "$repo/bench/report.py" "$BENCH_RESULTS"
-[[ -n ${BENCH_KEEP:-} ]] && cp "$BENCH_RESULTS" "$BENCH_KEEP"
+if [[ -n ${BENCH_KEEP:-} ]]; then cp "$BENCH_RESULTS" "$BENCH_KEEP"; fi
 if ((${#failed[@]})); then
   echo "bench: failed: ${failed[*]}" >&2
   exit 1
