@@ -47,6 +47,10 @@ int Run(int argc, char** argv) {
                         "unless -p or -- is given; probes are Go names, globs or signatures");
   trace_cmd->add_option("-p,--pid", trace.pid, "Trace one running process");
   trace_cmd->add_flag("--json", trace.json, "Print JSON lines");
+  trace_cmd->add_flag(
+      "--count", trace.count,
+      "Only count calls per function, in the kernel (entry probes only, no events); "
+      "prints the counts at the end");
   trace_cmd->add_option("--duration", trace.duration, "Stop after this long (5s, 250ms, 2m)");
   trace_cmd->add_option("--max-events", trace.max_events, "Stop after this many events");
   trace_cmd->add_option("-o,--output", trace.output, "Write events to FILE instead of stdout");

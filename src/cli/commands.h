@@ -29,6 +29,7 @@ struct TraceOptions {
   uint64_t max_events = 0;
   std::string output;  // file for events; empty: stdout
   int string_length = 64;
+  bool count = false;  // count calls per function in the kernel; no per-call events
 };
 int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
 

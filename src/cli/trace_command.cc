@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 
 #include "base/escape.h"
+#include "base/json_writer.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
@@ -134,6 +136,7 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   }
   trace::PlanOptions plan_options;
   plan_options.string_length = static_cast<uint16_t>(options.string_length);
+  plan_options.count_only = options.count;
   auto plan = trace::PlanTrace(*binary, selectors, plan_options);
   if (!plan.ok()) {
     int code = plan.status().code() == StatusCode::kUnsupported ? kExitFailure : kExitBadInput;
@@ -191,6 +194,22 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     int status = 0;
     waitpid(target.pid, &status, 0);
     summary->child_exit_status = status;
+  }
+  if (options.count) {
+    // The counts are the result: one line per function, most called first.
+    std::vector<std::pair<uint64_t, std::string>> rows;
+    for (const auto& [name, n] : summary->calls_per_function) rows.emplace_back(n, name);
+    std::sort(rows.rbegin(), rows.rend());
+    std::string text;
+    for (const auto& [n, name] : rows) {
+      if (options.json) {
+        JsonWriter(&text).BeginObject().Key("func").String(name).Key("count").Uint(n).EndObject();
+        text += "\n";
+      } else {
+        text += fmt::format("{:>12}  {}\n", n, EscapeForTerminal(name));
+      }
+    }
+    events << text << std::flush;
   }
   err << trace::FormatSummary(*summary);
   return kExitOk;

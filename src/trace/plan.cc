@@ -213,6 +213,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
 
   auto dwarf = binary.dwarf();
   TracePlan plan;
+  plan.count_only = options.count_only;
   for (auto [record, selector] : targets) {
     TracedFunction fn;
     fn.func_id = static_cast<uint32_t>(plan.functions.size());
@@ -225,7 +226,10 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     // which is emulated but runs again when morestack re-enters the function; there the BPF
     // program drops the second hit (same goroutine, same depth, same function on top).
     fn.entry_probe = analysis.entry_probe;
-    if (analysis.stack_check_branch && analysis.entry_probe_mnemonic != "push") {
+    // Counting sites keep no per-goroutine state to de-duplicate with: they need the
+    // once-per-call site.
+    if (!options.count_only && analysis.stack_check_branch &&
+        analysis.entry_probe_mnemonic != "push") {
       fn.entry_probe = *analysis.stack_check_branch;
       fn.entry_flags = GOTAP_SITE_F_DEDUP;
     }

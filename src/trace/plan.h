@@ -70,6 +70,7 @@ struct TracePlan {
   std::vector<gotap_site_spec> specs;
   std::vector<uint64_t> file_offsets;
   std::vector<std::string> warnings;  // things the user should know (one line each)
+  bool count_only = false;            // sites count calls in the kernel; no records
   // Owns the types made up for raw words (uintptr) and selectors' signatures.
   std::vector<std::shared_ptr<const void>> keep_alive;
 };

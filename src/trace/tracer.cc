@@ -175,6 +175,14 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   sink.Flush();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
+  if (plan.count_only) {
+    ASSIGN_OR_RETURN(std::vector<uint64_t> counts, session.ReadFuncCounts());
+    for (const TracedFunction& fn : plan.functions) {
+      uint64_t n = fn.func_id < counts.size() ? counts[fn.func_id] : 0;
+      summary.calls_per_function[fn.name] += n;
+      summary.calls += n;
+    }
+  }
   summary.lost_records = summary.counters[GOTAP_CTR_RING_FULL] + decoder.malformed();
   return summary;
 }
