@@ -1,0 +1,93 @@
+// Live tracing (root, real BPF) of functions whose arguments and results cover the Go register
+// ABI's layouts: each decoded value must equal what the fixture's source passes and returns.
+#include <gtest/gtest.h>
+
+#include <regex>
+
+#include "trace_events.h"
+
+namespace gotap::testing {
+namespace {
+
+void ExpectString(const Json& event, const std::string& list, const std::string& name,
+                  const std::string& value) {
+  Json field = Field(event, list, name);
+  EXPECT_EQ(field.value("type", ""), "string") << event.dump();
+  EXPECT_EQ(field.value("value", Json()), value) << event.dump();
+  EXPECT_FALSE(field.contains("truncated_bytes")) << event.dump();
+}
+
+// A swap of two strings, spawned; the values include bytes that need escaping.
+TEST(TraceValuesBpf, SwapOfTwoStrings) {
+  const std::string x = "a\"b\\ \xc3\xa9", y = std::string("x\x01y\nz");
+  TraceRun t = RunTraceJson({"main.swap", "--", Fixture("swapper.default"), x, y});
+  ExpectCleanRun(t, 1);
+  EXPECT_EQ(t.run.out, y + " " + x + "\n");
+  ASSERT_EQ(t.events.size(), 1u);
+  const Json& e = t.events[0];
+  EXPECT_EQ(e["event"], "call");
+  EXPECT_EQ(e["func"], "main.swap");
+  EXPECT_EQ(e["goid"], 1);
+  EXPECT_GT(e["duration_ns"].get<int64_t>(), 0);
+  ASSERT_EQ(e["args"].size(), 2u) << e.dump();
+  ASSERT_EQ(e["results"].size(), 2u) << e.dump();
+  ExpectString(e, "args", "x", x);
+  ExpectString(e, "args", "y", y);
+  ExpectString(e, "results", "r0", y);
+  ExpectString(e, "results", "r1", x);
+  // The spawned command is the traced process.
+  std::string pid = "(pid " + std::to_string(e["pid"].get<int64_t>()) + ")";
+  EXPECT_NE(t.run.err.find(pid), std::string::npos) << t.run.err;
+}
+
+// The text form of the same call: one line with timestamp, ids, call, results and duration.
+TEST(TraceValuesBpf, SwapAsText) {
+  RunResult r =
+      RunGotapWithin({"trace", "main.swap", "--", Fixture("swapper.default"), "hello", "go"},
+                     std::chrono::seconds(60));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::regex line(R"(^\d\d:\d\d:\d\d\.\d{6} pid=\d+ tid=\d+ g=1 main\.swap\(x="hello", y="go"\) → )"
+                  R"(\("go", "hello"\)  [0-9.]+(ns|µs|ms|s)$)");
+  int calls = 0, program = 0;
+  for (const std::string& l : Lines(r.out)) {
+    if (std::regex_match(l, line)) ++calls;
+    if (l == "go hello") ++program;
+  }
+  EXPECT_EQ(calls, 1) << r.out;
+  EXPECT_EQ(program, 1) << r.out;
+}
+
+// --strlen N copies N bytes of a string and says how many more there were.
+TEST(TraceValuesBpf, StrlenTruncatesAndSaysBy) {
+  TraceRun t =
+      RunTraceJson({"--strlen", "3", "main.swap", "--", Fixture("swapper.default"), "hello", "go"});
+  ExpectCleanRun(t, 1);
+  ASSERT_EQ(t.events.size(), 1u);
+  Json x = Field(t.events[0], "args", "x"), r1 = Field(t.events[0], "results", "r1");
+  EXPECT_EQ(x["value"], "hel");
+  EXPECT_EQ(x["truncated_bytes"], 2);
+  EXPECT_EQ(r1["value"], "hel");
+  EXPECT_EQ(r1["truncated_bytes"], 2);
+  ExpectString(t.events[0], "args", "y", "go");
+}
+
+// A stripped binary (no DWARF, no symtab) traced with a signature decodes exactly as the
+// DWARF-typed build does.
+TEST(TraceValuesBpf, StrippedWithSignature) {
+  ASSERT_TRUE(RunGotap({"info", Fixture("swapper.stripped")}).out.find("dwarf:              no") !=
+              std::string::npos);
+  TraceRun t = RunTraceJson({"main.swap(x string, y string) (string, string)", "--",
+                             Fixture("swapper.stripped"), "hello", "go"});
+  ExpectCleanRun(t, 1);
+  EXPECT_EQ(t.run.out, "go hello\n");
+  ASSERT_EQ(t.events.size(), 1u);
+  const Json& e = t.events[0];
+  EXPECT_EQ(e["func"], "main.swap");
+  ExpectString(e, "args", "x", "hello");
+  ExpectString(e, "args", "y", "go");
+  ExpectString(e, "results", "r0", "go");
+  ExpectString(e, "results", "r1", "hello");
+}
+
+}  // namespace
+}  // namespace gotap::testing
