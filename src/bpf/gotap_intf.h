@@ -23,7 +23,7 @@
 #endif
 
 enum gotap_limits {
-  GOTAP_MAX_CAPTURES = 16, /* capture slots per site */
+  GOTAP_MAX_CAPTURES = 32, /* capture slots per site; a power of two */
   GOTAP_AREA_MAX = 1024,   /* bytes of one capture area (args or results); a power of two */
   GOTAP_STACK_DEPTH = 64,  /* open traced frames per goroutine; a power of two */
   GOTAP_PT_REGS_SIZE = 168 /* x86-64 struct pt_regs */

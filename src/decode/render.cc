@@ -11,6 +11,9 @@ namespace {
 
 using Kind = dwarf::Type::Kind;
 
+// Elements of an array shown in text output; the rest are counted.
+constexpr uint64_t kTextArrayElements = 32;
+
 const char* StateText(ByteState s) {
   switch (s) {
     case ByteState::kKnown:
@@ -174,10 +177,12 @@ class TextRenderer {
   std::string Array(const dwarf::Type& t, uint64_t at, int depth) {
     if (t.elem == nullptr || t.elem->size == 0) return "[]";
     std::string out = "[";
-    for (uint64_t i = 0; i < t.array_length && i < 16; ++i) {
+    for (uint64_t i = 0; i < t.array_length && i < kTextArrayElements; ++i) {
       out += (i ? " " : "") + Render(*t.elem, at + i * t.elem->size, depth + 1);
     }
-    if (t.array_length > 16) out += " ...";
+    if (t.array_length > kTextArrayElements) {
+      out += fmt::format(" ...(+{} elements)", t.array_length - kTextArrayElements);
+    }
     return out + "]";
   }
 
@@ -212,7 +217,8 @@ class JsonRenderer {
       case Kind::kArray:
         w_.BeginArray();
         if (t.elem != nullptr && t.elem->size > 0) {
-          for (uint64_t i = 0; i < t.array_length && i < 16; ++i) {
+          // Every element: the value's size, and so the array's, is bounded by the capture.
+          for (uint64_t i = 0; i < t.array_length && i * t.elem->size < v_.bytes.size(); ++i) {
             Render(*t.elem, at + i * t.elem->size, depth + 1);
           }
         }

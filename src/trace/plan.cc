@@ -156,8 +156,18 @@ StatusOr<std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>
           if (binary.Name(f) == sel.pattern) found.push_back(&f);
         }
       }
+      if (!found.empty()) found.resize(1);  // the body, not its wrappers
+      // A generic function's bare name means every instantiation, as in Delve.
+      if (found.empty()) {
+        std::string prefix = sel.pattern + "[";
+        for (const gobin::FuncRecord& f : binary.functions()) {
+          if (!binary.IsWrapper(f) && f.name.starts_with(prefix)) found.push_back(&f);
+        }
+      }
       matched = !found.empty();
-      if (matched && seen.insert(found[0]->entry).second) out.emplace_back(found[0], &sel);
+      for (const gobin::FuncRecord* f : found) {
+        if (seen.insert(f->entry).second) out.emplace_back(f, &sel);
+      }
       if (found.empty()) {
         if (const auto* sites = binary.inlines().SitesOf(sel.pattern)) {
           std::string where;
