@@ -3,6 +3,7 @@
 #include <elf.h>
 
 #include <algorithm>
+#include <set>
 
 namespace gotap::elf {
 namespace {
@@ -159,8 +160,11 @@ Status ElfFile::ParseSymbols(const ByteReader& reader) {
 
 Status ElfFile::ParseRelativeRelocations() {
   const uint32_t relative = machine_ == Machine::kX86_64 ? R_X86_64_RELATIVE : R_AARCH64_RELATIVE;
+  // Hostile headers can list one table many times; read each byte range once, so the work
+  // stays linear in the file's size.
+  std::set<std::pair<uint64_t, uint64_t>> seen;
   for (const Section& s : sections_) {
-    if (s.type != SHT_RELA) continue;
+    if (s.type != SHT_RELA || !seen.emplace(s.offset, s.size).second) continue;
     std::optional<Bytes> table = SectionData(s);
     if (!table) return Malformed("relocation section {} out of range", s.name);
     ByteReader r(*table);

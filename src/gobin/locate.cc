@@ -3,6 +3,8 @@
 #include <elf.h>
 
 #include <cstring>
+#include <set>
+#include <utility>
 
 #include "gobin/pclntab.h"
 
@@ -61,12 +63,24 @@ std::optional<TableLocation> LocateModuledata(const elf::ElfFile& elf, uint64_t 
   if (const elf::Symbol* sym = elf.FindSymbol("runtime.firstmoduledata")) {
     if (auto loc = FromVaddr(elf, sym->value, "symbol")) return loc;
   }
+  // Scan each writable segment's bytes once (hostile headers may map the same bytes many
+  // times): a word equal to the pclntab's address, or in a PIE a zero word whose RELATIVE
+  // relocation puts that address there.
+  std::set<std::pair<uint64_t, uint64_t>> seen;
   for (const elf::Segment& seg : elf.segments()) {
     if (seg.type != PT_LOAD || !(seg.flags & PF_W)) continue;
-    for (uint64_t vaddr = (seg.vaddr + 7) & ~uint64_t{7}; vaddr + 8 <= seg.vaddr + seg.file_size;
-         vaddr += 8) {
-      auto word = ReadLinkTimeWord(elf, vaddr);
-      if (word && *word == pclntab_vaddr) return FromVaddr(elf, vaddr, "scan");
+    if (!seen.emplace(seg.offset, seg.file_size).second) continue;
+    auto data = ByteReader(elf.bytes()).Sub(seg.offset, seg.file_size);
+    if (!data) continue;
+    uint64_t skew = (8 - seg.vaddr % 8) % 8;
+    for (uint64_t at = skew; at + 8 <= data->size(); at += 8) {
+      uint64_t word = 0;
+      std::memcpy(&word, data->data() + at, 8);
+      uint64_t vaddr = seg.vaddr + at;
+      if (word == 0 && elf.is_position_independent()) {
+        word = elf.RelativeRelocationAddend(vaddr).value_or(0);
+      }
+      if (word == pclntab_vaddr) return FromVaddr(elf, vaddr, "scan");
     }
   }
   return std::nullopt;

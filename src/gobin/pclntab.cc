@@ -74,6 +74,7 @@ const Pclntab::Layout& Pclntab::layout() const {
 }
 
 bool Pclntab::LooksLikeHeader(Bytes bytes) {
+  if (bytes.size() < 8) return false;
   ByteReader reader(bytes);
   auto magic = reader.U32(0);
   if (!magic || !VersionFromMagic(*magic)) return false;
@@ -230,20 +231,21 @@ bool Pclntab::ForEachPcValue(const FuncRecord& func, uint32_t table_offset,
                              const std::function<void(uint64_t, uint64_t, int32_t)>& visit) const {
   ByteReader r(table_);
   uint64_t at = pctab_offset_ + table_offset;
-  int32_t value = -1;
+  // Values are int32 in Go; a table that steps outside that range is malformed (and adding
+  // in int32 would overflow).
+  int64_t value = -1;
   uint64_t pc = func.entry;
   for (bool first = true;; first = false) {
     auto uvdelta = r.Uvarint(&at);
     if (!uvdelta) return false;
     if (*uvdelta == 0 && !first) return true;
-    int32_t vdelta = (*uvdelta & 1) ? static_cast<int32_t>(~(*uvdelta >> 1))
-                                    : static_cast<int32_t>(*uvdelta >> 1);
-    value += vdelta;
+    int64_t magnitude = static_cast<int64_t>(*uvdelta >> 1);
+    value += (*uvdelta & 1) ? -magnitude - 1 : magnitude;
+    if (value < INT32_MIN || value > INT32_MAX) return false;
     auto pcdelta = r.Uvarint(&at);
-    if (!pcdelta) return false;
+    if (!pcdelta || pc > func.end || *pcdelta > (func.end - pc) / quantum_) return false;
     uint64_t next = pc + *pcdelta * quantum_;
-    if (next > func.end || next < pc) return false;
-    visit(pc, next, value);
+    visit(pc, next, static_cast<int32_t>(value));
     pc = next;
   }
 }
