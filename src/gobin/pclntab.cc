@@ -239,6 +239,7 @@ bool Pclntab::ForEachPcValue(const FuncRecord& func, uint32_t table_offset,
     auto uvdelta = r.Uvarint(&at);
     if (!uvdelta) return false;
     if (*uvdelta == 0 && !first) return true;
+    if ((*uvdelta >> 1) > uint64_t{UINT32_MAX}) return false;  // no int32 step is this large
     int64_t magnitude = static_cast<int64_t>(*uvdelta >> 1);
     value += (*uvdelta & 1) ? -magnitude - 1 : magnitude;
     if (value < INT32_MIN || value > INT32_MAX) return false;
