@@ -66,13 +66,16 @@ elif ! "$build_dir/seed_maker" "$seeds" "${sources[@]}" >"$build_dir/logs/seeds.
   die "seed_maker failed"
 fi
 
-# kind of input per fuzzer: whole file images, or pclntab tables
+# Kind of input per fuzzer: pclntab tables (*.tab) or whole file images (*.elf and the sources).
+# Replayed once each: the whole real inputs and the inputs that once crashed a fuzzer.
+regressions=$root/tests/data/fuzz-regressions
 seed_dir() { [[ $1 == pclntab ]] && echo "$seeds/pclntab" || echo "$seeds/elf"; }
 whole_inputs() {
   if [[ $1 == pclntab ]]; then
-    find "$seeds/whole-pclntab" -type f | sort
+    find "$seeds/whole-pclntab" "$regressions" -type f -name '*.tab' 2>/dev/null | sort
   else
     printf '%s\n' "${sources[@]}"
+    find "$regressions" -type f -name '*.elf' 2>/dev/null | sort
   fi
 }
 
@@ -105,7 +108,7 @@ for name in $fuzzers; do
   marker=$build_dir/logs/$name.start
   touch "$marker"
 
-  # Replay: every real binary (or its whole pclntab) in one process, no length limit.
+  # Replay in one process, no length limit.
   mapfile -t whole < <(whole_inputs "$name")
   status=0
   if ((${#whole[@]} > 0)); then
@@ -135,7 +138,7 @@ for name in $fuzzers; do
   else
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$run_log" | tail -1)
     cov=$(grep -o -E 'cov: [0-9]+' "$run_log" | tail -1)
-    log "ok   $name: ${#whole[@]} whole inputs replayed," \
+    log "ok   $name: ${#whole[@]} inputs replayed," \
       "${execs:-?} runs in ${seconds}s, ${cov:-cov: ?}"
   fi
   rm -f "$marker"
