@@ -1,148 +1,91 @@
 #include "go_sites.h"
 
-#include <cstdio>
-#include <memory>
-#include <sstream>
-
-#include "base/byte_reader.h"
-#include "base/mapped_file.h"
+#include "gobin/binary.h"
 
 namespace gotap::bpf::testing {
 namespace {
 
-constexpr const char* kGo = "/usr/lib/go-1.19/bin/go";
-
-StatusOr<std::string> RunCommand(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  if (!pipe) return IoError("popen {}", command);
-  std::string out;
-  char buf[65536];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), pipe.get())) > 0) out.append(buf, n);
-  if (pclose(pipe.release()) != 0) return IoError("command failed: {}", command);
-  return out;
+StatusOr<std::unique_ptr<gobin::Binary>> Open(const std::string& binary) {
+  auto opened = gobin::Binary::Open(binary);
+  if (!opened.ok()) return opened.status().WithContext(binary);
+  return opened;
 }
 
-struct Instruction {
-  uint64_t vaddr;
-  std::string text;  // Go assembler syntax, e.g. "CMPQ 0x10(R14), SP"
-};
+StatusOr<uint64_t> FileOffset(const gobin::Binary& binary, uint64_t vaddr) {
+  auto offset = binary.elf().VaddrToFileOffset(vaddr);
+  if (!offset) return NotFound("{:#x} is not in a PT_LOAD segment of {}", vaddr, binary.path());
+  return *offset;
+}
 
-// Lines look like "  main.go:11\t\t0x48d680\t\t493b6610\t\tCMPQ 0x10(R14), SP\t".
-std::vector<Instruction> ParseObjdump(const std::string& out) {
-  std::vector<Instruction> insns;
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind("TEXT ", 0) == 0) {
-      if (!insns.empty()) break;  // only the first function
-      continue;
+// True for instructions x86 uprobes refuse (ENOTSUPP): LOCK-prefixed and VEX/EVEX-encoded.
+bool RefusedByUprobes(Bytes insn) {
+  for (uint8_t b : insn) {
+    if (b == 0xf0) return true;  // LOCK
+    if (b == 0x66 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x3e || b == 0x26 || b == 0x64 ||
+        b == 0x65 || b == 0x36 || b == 0x67) {
+      continue;  // other legacy prefixes
     }
-    std::vector<std::string> fields;
-    std::istringstream cols(line);
-    std::string field;
-    while (std::getline(cols, field, '\t')) {
-      if (!field.empty()) fields.push_back(field);
-    }
-    if (fields.size() < 4 || fields[1].rfind("0x", 0) != 0) continue;
-    insns.push_back({std::stoull(fields[1], nullptr, 16), fields[3]});
+    return b == 0xc4 || b == 0xc5 || b == 0x62;
   }
-  return insns;
+  return false;
 }
 
 }  // namespace
 
 StatusOr<uint64_t> VaddrToFileOffset(const std::string& binary, uint64_t vaddr) {
-  ASSIGN_OR_RETURN(MappedFile file, MappedFile::Open(binary));
-  ByteReader r(file.bytes());
-  auto phoff = r.U64(0x20);
-  auto phentsize = r.U16(0x36);
-  auto phnum = r.U16(0x38);
-  if (!phoff || !phentsize || !phnum) return Malformed("{}: no ELF header", binary);
-  for (uint16_t i = 0; i < *phnum; ++i) {
-    uint64_t ph = *phoff + uint64_t{i} * *phentsize;
-    auto type = r.U32(ph);
-    auto offset = r.U64(ph + 8);
-    auto start = r.U64(ph + 16);
-    auto filesz = r.U64(ph + 32);
-    if (!type || !offset || !start || !filesz) return Malformed("{}: truncated phdrs", binary);
-    if (*type == 1 /* PT_LOAD */ && vaddr >= *start && vaddr - *start < *filesz) {
-      return vaddr - *start + *offset;
-    }
-  }
-  return NotFound("{}: vaddr {:#x} is in no PT_LOAD segment", binary, vaddr);
+  ASSIGN_OR_RETURN(auto bin, Open(binary));
+  return FileOffset(*bin, vaddr);
 }
 
 StatusOr<FunctionSites> FindFunctionSites(const std::string& binary, const std::string& name) {
-  ASSIGN_OR_RETURN(std::string out,
-                   RunCommand(fmt::format("{} tool objdump -s '^{}$' {}", kGo, name, binary)));
-  std::vector<Instruction> insns = ParseObjdump(out);
-  if (insns.empty()) return NotFound("{}: no function {}", binary, name);
+  ASSIGN_OR_RETURN(auto bin, Open(binary));
+  auto found = bin->FindFunctions(name);
+  if (found.empty()) return NotFound("no function {} in {}", name, binary);
+  ASSIGN_OR_RETURN(arch::CodeAnalysis analysis, bin->Analyze(*found[0]));
   FunctionSites sites;
-  ASSIGN_OR_RETURN(sites.entry, VaddrToFileOffset(binary, insns[0].vaddr));
-  sites.stack_check = sites.after_check = sites.entry;
-  // The stack check compares g.stackguard0 (0x10(R14)) with SP or with SP minus the frame
-  // (LEAQ/MOVQ+SUBQ into R12 first) and ends with the first JBE, to the morestack tail.
-  bool checks = false;
-  for (size_t i = 0; i < insns.size() && i < 4; ++i) {
-    checks |= insns[i].text.find("CMPQ 0x10(R14), ") == 0;
+  ASSIGN_OR_RETURN(sites.entry, FileOffset(*bin, analysis.entry));
+  ASSIGN_OR_RETURN(sites.after_check, FileOffset(*bin, analysis.entry_probe));
+  sites.stack_check = sites.entry;
+  if (analysis.stack_check_branch) {
+    ASSIGN_OR_RETURN(sites.stack_check, FileOffset(*bin, *analysis.stack_check_branch));
   }
-  for (size_t i = 0; checks && i + 1 < insns.size() && i < 6; ++i) {
-    if (insns[i].text.rfind("JBE ", 0) == 0) {
-      ASSIGN_OR_RETURN(sites.stack_check, VaddrToFileOffset(binary, insns[i].vaddr));
-      ASSIGN_OR_RETURN(sites.after_check, VaddrToFileOffset(binary, insns[i + 1].vaddr));
-      break;
-    }
-  }
-  for (const Instruction& insn : insns) {
-    if (insn.text.rfind("RET", 0) == 0) {
-      ASSIGN_OR_RETURN(uint64_t offset, VaddrToFileOffset(binary, insn.vaddr));
-      sites.returns.push_back(offset);
-    }
+  for (uint64_t ret : analysis.return_sites) {
+    ASSIGN_OR_RETURN(uint64_t offset, FileOffset(*bin, ret));
+    sites.returns.push_back(offset);
   }
   return sites;
 }
 
 StatusOr<std::vector<uint64_t>> InstructionOffsets(const std::string& binary, size_t limit) {
-  ASSIGN_OR_RETURN(std::string out, RunCommand(fmt::format("{} tool objdump {}", kGo, binary)));
+  ASSIGN_OR_RETURN(auto bin, Open(binary));
   std::vector<uint64_t> offsets;
-  std::istringstream lines(out);
-  std::string line;
-  while (offsets.size() < limit && std::getline(lines, line)) {
-    std::vector<std::string> fields;
-    std::istringstream cols(line);
-    std::string field;
-    while (std::getline(cols, field, '\t')) {
-      if (!field.empty()) fields.push_back(field);
+  for (const gobin::FuncRecord& f : bin->functions()) {
+    if (offsets.size() >= limit) break;
+    ASSIGN_OR_RETURN(arch::CodeAnalysis a, bin->Analyze(f));
+    // Compiled Go code only (it has the stack check): hand-written assembly holds the
+    // instructions uprobes refuse.
+    if (!a.has_stack_check) continue;
+    auto code = bin->Code(f);
+    if (!code) continue;
+    for (size_t i = 0; i < a.instruction_offsets.size() && offsets.size() < limit; ++i) {
+      uint32_t at = a.instruction_offsets[i];
+      uint32_t next = i + 1 < a.instruction_offsets.size() ? a.instruction_offsets[i + 1]
+                                                           : static_cast<uint32_t>(code->size());
+      if (RefusedByUprobes(code->subspan(at, next - at))) continue;
+      ASSIGN_OR_RETURN(uint64_t offset, FileOffset(*bin, f.entry + at));
+      offsets.push_back(offset);
     }
-    if (fields.size() < 4 || fields[1].rfind("0x", 0) != 0) continue;
-    if (fields[3].rfind("INT $0x3", 0) == 0) continue;
-    // Only compiled Go code: hand-written assembly holds VEX (AVX) instructions, which x86
-    // uprobes refuse (ENOTSUPP) and which Go 1.19's objdump decodes with wrong lengths.
-    if (fields[0].find(".go:") == std::string::npos) continue;
-    if (fields[3].rfind("LOCK ", 0) == 0) continue;  // refused too (ENOTSUPP)
-    ASSIGN_OR_RETURN(uint64_t offset,
-                     VaddrToFileOffset(binary, std::stoull(fields[1], nullptr, 16)));
-    offsets.push_back(offset);
   }
   return offsets;
 }
 
 StatusOr<std::vector<uint64_t>> FunctionEntries(const std::string& binary, size_t limit) {
-  ASSIGN_OR_RETURN(std::string out,
-                   RunCommand(fmt::format("{} tool nm -sort address {}", kGo, binary)));
+  ASSIGN_OR_RETURN(auto bin, Open(binary));
   std::vector<uint64_t> entries;
-  std::istringstream lines(out);
-  std::string line;
-  uint64_t last = 0;
-  while (entries.size() < limit && std::getline(lines, line)) {
-    std::istringstream cols(line);
-    std::string addr, type, symbol;
-    if (!(cols >> addr >> type >> symbol) || type != "T") continue;
-    uint64_t vaddr = std::stoull(addr, nullptr, 16);
-    if (vaddr == last) continue;  // aliases share an entry
-    last = vaddr;
-    ASSIGN_OR_RETURN(uint64_t offset, VaddrToFileOffset(binary, vaddr));
+  for (const gobin::FuncRecord& f : bin->functions()) {
+    if (entries.size() >= limit) break;
+    if (f.end == f.entry) continue;  // zero-size markers
+    ASSIGN_OR_RETURN(uint64_t offset, FileOffset(*bin, f.entry));
     entries.push_back(offset);
   }
   return entries;

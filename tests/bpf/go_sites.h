@@ -1,6 +1,5 @@
-// STAND-IN for gotap's own Go binary model (src/gobin, src/arch), used by these tests until that
-// exists: finds probe sites by running `go tool objdump` on a fixture and reading ELF program
-// headers by hand. Test code only; replace with gobin::Binary once it lands.
+// Probe sites for the BPF layer's tests, from gotap's own Go binary model (gobin::Binary and its
+// disassembly): the BPF layer itself takes only file offsets.
 #pragma once
 
 #include <cstdint>
@@ -19,14 +18,14 @@ struct FunctionSites {
   std::vector<uint64_t> returns;  // every RET
 };
 
-// Runs `go tool objdump -s '^<name>$' <binary>` (Go 1.19) and converts the sites it finds.
+// The sites of function `name` (the real body, not a wrapper).
 StatusOr<FunctionSites> FindFunctionSites(const std::string& binary, const std::string& name);
 
-// Entries (file offsets) of up to `limit` functions in the binary's .text, from `go tool nm`.
+// Entries (file offsets) of up to `limit` functions, in address order.
 StatusOr<std::vector<uint64_t>> FunctionEntries(const std::string& binary, size_t limit);
 
-// File offsets of up to `limit` instructions of compiled Go code (no assembly) in the binary's
-// text, in address order, from `go tool objdump`: valid uprobe sites for attach benchmarks.
+// File offsets of up to `limit` instructions of compiled Go code (no assembly), in address
+// order, none of them an instruction uprobes refuse: valid uprobe sites for attach tests.
 StatusOr<std::vector<uint64_t>> InstructionOffsets(const std::string& binary, size_t limit);
 
 // Converts a link-time vaddr to a file offset through the PT_LOAD program headers.
