@@ -74,7 +74,7 @@ whole_inputs() {
   if [[ $1 == pclntab ]]; then
     find "$seeds/whole-pclntab" "$regressions" -type f -name '*.tab' 2>/dev/null | sort
   else
-    printf '%s\n' "${sources[@]}"
+    if ((${#sources[@]} > 0)); then printf '%s\n' "${sources[@]}"; fi
     find "$regressions" -type f -name '*.elf' 2>/dev/null | sort
   fi
 }
