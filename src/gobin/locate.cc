@@ -66,10 +66,15 @@ std::optional<TableLocation> LocateModuledata(const elf::ElfFile& elf, uint64_t 
   // Scan each writable segment's bytes once (hostile headers may map the same bytes many
   // times): a word equal to the pclntab's address, or in a PIE a zero word whose RELATIVE
   // relocation puts that address there.
+  // Stop once more bytes were scanned than the file holds (overlapping segments), so the work
+  // stays linear in the file's size.
   std::set<std::pair<uint64_t, uint64_t>> seen;
+  uint64_t budget = elf.bytes().size();
   for (const elf::Segment& seg : elf.segments()) {
     if (seg.type != PT_LOAD || !(seg.flags & PF_W)) continue;
     if (!seen.emplace(seg.offset, seg.file_size).second) continue;
+    if (seg.file_size > budget) break;
+    budget -= seg.file_size;
     auto data = ByteReader(elf.bytes()).Sub(seg.offset, seg.file_size);
     if (!data) continue;
     uint64_t skew = (8 - seg.vaddr % 8) % 8;
