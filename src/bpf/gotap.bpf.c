@@ -57,6 +57,13 @@ struct {
   __type(value, __u64);
 } func_counts SEC(".maps");
 
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, GOTAP_HIST_FUNCS* GOTAP_HIST_SLOTS);
+  __type(key, __u32);
+  __type(value, __u64);
+} hist SEC(".maps");
+
 enum {
   kAreaMask = GOTAP_AREA_MAX - 1,
   kDepthMask = GOTAP_STACK_DEPTH - 1,
@@ -378,6 +385,26 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
   st->n = n + 1;
 }
 
+static __always_inline void hist_add(__u32 func, __u32 slot, __u64 value, int op) {
+  if (func >= GOTAP_HIST_FUNCS) return;
+  __u32 key = func * GOTAP_HIST_SLOTS + slot;
+  __u64* p = bpf_map_lookup_elem(&hist, &key);
+  if (!p) return;
+  if (op == 0)
+    *p += value;
+  else if (op == 1 && (*p == 0 || value < *p))
+    *p = value;
+  else if (op == 2 && value > *p)
+    *p = value;
+}
+
+static __always_inline void record_latency(__u32 func, __u64 d) {
+  hist_add(func, gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1), 1, 0);
+  hist_add(func, GOTAP_HIST_SUM, d, 0);
+  hist_add(func, GOTAP_HIST_MIN, d, 1);
+  hist_add(func, GOTAP_HIST_MAX, d, 2);
+}
+
 static __always_inline void on_return(const struct gotap_site_spec* spec, struct scratch* s) {
   struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
   if (!st) {
@@ -393,6 +420,9 @@ static __always_inline void on_return(const struct gotap_site_spec* spec, struct
     /* Another function's frame at our depth: it was abandoned, and our entry was not seen. */
     emit(s, f, n - 1, GOTAP_REC_UNWOUND, 0);
     count(GOTAP_CTR_UNMATCHED_RETURN);
+    st->n = n - 1;
+  } else if (spec->flags & GOTAP_SITE_F_HISTOGRAM) {
+    record_latency(spec->func_id, s->now - f->entry_ns);
     st->n = n - 1;
   } else {
     __u32 results_len = capture(spec, s, s->results);

@@ -41,8 +41,54 @@ enum gotap_site_flags {
    * sites that fire a second time when morestack re-enters the function from its start. */
   GOTAP_SITE_F_DEDUP = 1,
   /* ENTRY: the function has no RET to probe; emit an ENTRY_ONLY record with the arguments. */
-  GOTAP_SITE_F_ENTRY_ONLY = 2
+  GOTAP_SITE_F_ENTRY_ONLY = 2,
+  /* RETURN: add the call's latency to the function's in-kernel histogram instead of emitting
+   * a record (gotap latency); no per-call traffic. */
+  GOTAP_SITE_F_HISTOGRAM = 4
 };
+
+/* In-kernel latency histograms (per-CPU array `hist`, key func_id * GOTAP_HIST_SLOTS + slot):
+ * slot b < GOTAP_HIST_BUCKETS counts calls whose duration d (ns) falls in bucket b, where the
+ * bucket of d is 4 * floor(log2 d) + the two bits after d's leading one (d < 4: bucket d), i.e.
+ * four linear sub-buckets per power of two; then the sum, the minimum and the maximum. */
+enum gotap_hist {
+  GOTAP_HIST_BUCKETS = 256,
+  GOTAP_HIST_SUM = 256,
+  GOTAP_HIST_MIN = 257,
+  GOTAP_HIST_MAX = 258,
+  GOTAP_HIST_SLOTS = 260, /* rounded up */
+  GOTAP_HIST_FUNCS = 256  /* functions with a histogram per session */
+};
+
+/* The histogram bucket of a duration of d ns (see enum gotap_hist). Shared so that userspace
+ * tests check the very function the BPF program runs. */
+static inline __u32 gotap_hist_bucket(__u64 d) {
+  if (d < 4) return (__u32)d;
+  __u32 log = 0;
+  __u64 v = d;
+  if (v >> 32) {
+    v >>= 32;
+    log += 32;
+  }
+  if (v >> 16) {
+    v >>= 16;
+    log += 16;
+  }
+  if (v >> 8) {
+    v >>= 8;
+    log += 8;
+  }
+  if (v >> 4) {
+    v >>= 4;
+    log += 4;
+  }
+  if (v >> 2) {
+    v >>= 2;
+    log += 2;
+  }
+  if (v >> 1) log += 1;
+  return 4 * log + (__u32)((d >> (log - 2)) & 3);
+}
 
 /* Where the current goroutine's g pointer is at the site. */
 enum gotap_g_source {

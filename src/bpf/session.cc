@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -292,6 +293,44 @@ StatusOr<std::vector<uint64_t>> Session::ReadFuncCounts() const {
     for (uint64_t v : per_cpu) counts[key] += v;
   }
   return counts;
+}
+
+StatusOr<std::vector<uint64_t>> Session::ReadHistogram(uint32_t func_id) const {
+  if (func_id >= GOTAP_HIST_FUNCS) return InvalidArgument("no histogram for function {}", func_id);
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
+  std::vector<uint64_t> per_cpu(cpus);
+  std::vector<uint64_t> out(GOTAP_HIST_SLOTS);
+  int fd = bpf_map__fd(state_->skel->maps.hist);
+  for (uint32_t slot = 0; slot < GOTAP_HIST_SLOTS; ++slot) {
+    uint32_t key = func_id * GOTAP_HIST_SLOTS + slot;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
+      return IoError("reading histogram slot {}: {}", key, std::strerror(errno));
+    }
+    for (uint64_t v : per_cpu) {
+      if (slot == GOTAP_HIST_MIN) {
+        if (v != 0 && (out[slot] == 0 || v < out[slot])) out[slot] = v;
+      } else if (slot == GOTAP_HIST_MAX) {
+        out[slot] = std::max(out[slot], v);
+      } else {
+        out[slot] += v;
+      }
+    }
+  }
+  return out;
+}
+
+Status Session::ClearHistograms() {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
+  std::vector<uint64_t> zeros(cpus);
+  int fd = bpf_map__fd(state_->skel->maps.hist);
+  for (uint32_t key = 0; key < GOTAP_HIST_FUNCS * GOTAP_HIST_SLOTS; ++key) {
+    if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY) != 0) {
+      return IoError("clearing histogram slot {}: {}", key, std::strerror(errno));
+    }
+  }
+  return Status::Ok();
 }
 
 StatusOr<size_t> Session::CountOpenGoroutines() const {

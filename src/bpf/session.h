@@ -91,6 +91,11 @@ class Session {
   StatusOr<ProgramStats> ReadProgramStats() const;
   // Per-function hits of GOTAP_SITE_COUNT sites, indexed by func_id (max_funcs entries).
   StatusOr<std::vector<uint64_t>> ReadFuncCounts() const;
+  // The in-kernel latency histogram of func_id (GOTAP_HIST_SLOTS values: buckets, sum, min,
+  // max; see gotap_intf.h), summed (min/max: combined) over CPUs.
+  StatusOr<std::vector<uint64_t>> ReadHistogram(uint32_t func_id) const;
+  // Zeroes every histogram (for interval reports).
+  Status ClearHistograms();
   // Entries in the shadow-stack map (goroutines with open frames) and in the frame-args map.
   // Both drain to 0 once every traced call has returned or been found abandoned.
   StatusOr<size_t> CountOpenGoroutines() const;

@@ -83,11 +83,11 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
   if (spec.kind != GOTAP_SITE_ENTRY && spec.kind != GOTAP_SITE_RETURN) {
     return InvalidArgument("unknown site kind {}", spec.kind);
   }
-  if (spec.flags & ~(GOTAP_SITE_F_DEDUP | GOTAP_SITE_F_ENTRY_ONLY)) {
+  if (spec.flags & ~(GOTAP_SITE_F_DEDUP | GOTAP_SITE_F_ENTRY_ONLY | GOTAP_SITE_F_HISTOGRAM)) {
     return InvalidArgument("unknown site flags {:#x}", spec.flags);
   }
-  if (spec.kind == GOTAP_SITE_RETURN && spec.flags != 0) {
-    return InvalidArgument("return sites take no flags");
+  if (spec.kind == GOTAP_SITE_RETURN && (spec.flags & ~GOTAP_SITE_F_HISTOGRAM) != 0) {
+    return InvalidArgument("return sites take no flags but the histogram flag");
   }
   if (spec.g_source == GOTAP_G_REG) {
     if (spec.g_offset < 0 || spec.g_offset % 8 || spec.g_offset >= GOTAP_PT_REGS_SIZE) {

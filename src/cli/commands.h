@@ -30,6 +30,10 @@ struct TraceOptions {
   std::string output;  // file for events; empty: stdout
   int string_length = 64;
   bool count = false;  // count calls per function in the kernel; no per-call events
+  // gotap latency: per-function histograms aggregated in the kernel.
+  bool latency = false;
+  std::string interval;     // "1s": print a report every interval; empty: only at the end
+  bool cumulative = false;  // interval reports accumulate instead of starting afresh
 };
 int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
 

@@ -7,14 +7,18 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <memory>
 
 #include "base/escape.h"
 #include "base/json_writer.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
+#include "output/histogram.h"
 #include "trace/tracer.h"
 
 namespace gotap::cli {
@@ -137,6 +141,7 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   trace::PlanOptions plan_options;
   plan_options.string_length = static_cast<uint16_t>(options.string_length);
   plan_options.count_only = options.count;
+  plan_options.histogram = options.latency;
   auto plan = trace::PlanTrace(*binary, selectors, plan_options);
   if (!plan.ok()) {
     int code = plan.status().code() == StatusCode::kUnsupported ? kExitFailure : kExitBadInput;
@@ -161,6 +166,52 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   std::ostream& events = options.output.empty() ? out : file;
   std::unique_ptr<output::CallSink> sink =
       options.json ? output::MakeJsonSink(events) : output::MakeTextSink(events);
+
+  // gotap latency: reports from the kernel's histograms, every interval and at the end.
+  std::map<std::string, uint64_t> latency_calls;
+  if (options.latency) {
+    std::optional<double> every;
+    if (!options.interval.empty()) {
+      auto d = ParseDuration(options.interval);
+      if (!d.ok()) return fail(kExitBadInput, d.status().message());
+      every = *d;
+    }
+    auto last =
+        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+    auto report = [&, every, last](bpf::Session& session, bool final) {
+      auto now = std::chrono::steady_clock::now();
+      if (!final && (!every || std::chrono::duration<double>(now - *last).count() < *every)) {
+        return;
+      }
+      *last = now;
+      struct timespec ts {};
+      clock_gettime(CLOCK_REALTIME, &ts);
+      uint64_t ts_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+      std::string text;
+      if (!options.json) text += fmt::format("@ {}\n", output::FormatTimeOfDay(ts_ns));
+      for (const trace::TracedFunction& fn : plan->functions) {
+        if (fn.entry_only) continue;
+        auto slots = session.ReadHistogram(fn.func_id);
+        if (!slots.ok()) {
+          err << "gotap: " << slots.status().message() << "\n";
+          return;
+        }
+        auto h = output::LatencyHistogram::FromSlots(fn.name, *slots);
+        // Non-cumulative reports cover the time since the last one (the maps are cleared).
+        if (!options.cumulative) {
+          latency_calls[fn.name] += h.count;
+        } else if (final) {
+          latency_calls[fn.name] = h.count;
+        }
+        text += options.json ? output::RenderHistogramJson(h, ts_ns) + "\n"
+                             : output::RenderHistogramText(h);
+      }
+      events << text << std::flush;
+      if (!options.cumulative) (void)session.ClearHistograms();
+    };
+    limits.on_poll = [report](bpf::Session& s) { report(s, false); };
+    limits.on_finish = [report](bpf::Session& s) { report(s, true); };
+  }
 
   InstallStopHandlers();
   if (!options.command.empty()) {
@@ -210,6 +261,12 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
       }
     }
     events << text << std::flush;
+  }
+  if (options.latency) {
+    for (const auto& [name, n] : latency_calls) {
+      summary->calls_per_function[name] = n;
+      summary->calls += n;
+    }
   }
   err << trace::FormatSummary(*summary);
   return kExitOk;

@@ -36,13 +36,17 @@ namespace {
 // Flushes the buffer to the stream once it holds a few pages.
 constexpr size_t kFlushBytes = 32 << 10;
 
-std::string TimeOfDay(uint64_t ts_ns) {
+}  // namespace
+
+std::string FormatTimeOfDay(uint64_t ts_ns) {
   time_t secs = static_cast<time_t>(ts_ns / 1000000000);
   struct tm tm {};
   localtime_r(&secs, &tm);
   return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec,
                      (ts_ns % 1000000000) / 1000);
 }
+
+namespace {
 
 std::string ValueList(const std::vector<decode::CapturedValue>& values, bool names) {
   std::string out;
@@ -63,8 +67,8 @@ class TextSink : public CallSink {
     std::string tid = e.return_tid != 0 && e.return_tid != e.tid
                           ? fmt::format("{}→{}", e.tid, e.return_tid)
                           : std::to_string(e.tid);
-    fmt::format_to(std::back_inserter(buffer_), "{} pid={} tid={} g={} {}({})", TimeOfDay(e.ts_ns),
-                   e.pid, tid, e.goid, EscapeForTerminal(e.func),
+    fmt::format_to(std::back_inserter(buffer_), "{} pid={} tid={} g={} {}({})",
+                   FormatTimeOfDay(e.ts_ns), e.pid, tid, e.goid, EscapeForTerminal(e.func),
                    e.args_missing ? "<arguments lost>" : ValueList(e.args, true));
     switch (e.kind) {
       case CallKind::kCall: {

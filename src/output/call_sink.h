@@ -21,6 +21,9 @@ std::unique_ptr<CallSink> MakeTextSink(std::ostream& out);
 //  "results":[…],"duration_ns":…}
 std::unique_ptr<CallSink> MakeJsonSink(std::ostream& out);
 
+// "12:00:01.000123" in local time, for a CLOCK_REALTIME timestamp in ns.
+std::string FormatTimeOfDay(uint64_t ts_ns);
+
 // "850ns", "1.8µs", "12.3ms", "1.20s".
 std::string FormatDuration(uint64_t ns);
 

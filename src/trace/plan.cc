@@ -331,6 +331,19 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     };
     if (options.count_only) {
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_COUNT, {}, 0));
+    } else if (options.histogram) {
+      if (fn.func_id >= GOTAP_HIST_FUNCS) {
+        return InvalidArgument(
+            "latency histograms are kept for at most {} functions; narrow the "
+            "probes",
+            int{GOTAP_HIST_FUNCS});
+      }
+      if (!fn.entry_only) {  // no RET, no latency (warned above)
+        RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, {}, fn.entry_flags));
+        for (uint64_t ret : fn.return_sites) {
+          RETURN_IF_ERROR(add_site(ret, GOTAP_SITE_RETURN, {}, GOTAP_SITE_F_HISTOGRAM));
+        }
+      }
     } else {
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
                                (fn.entry_only ? GOTAP_SITE_F_ENTRY_ONLY : 0) | fn.entry_flags));

@@ -59,6 +59,7 @@ struct TracedFunction {
 struct PlanOptions {
   uint16_t string_length = 64;  // bytes of string and []byte contents copied per value
   bool count_only = false;      // entry sites that only count calls (no records)
+  bool histogram = false;       // latency into in-kernel histograms (no records, no values)
   // Functions matched by globs beyond this many are an error (a typo like '*' would otherwise
   // attach to everything).
   size_t max_functions = 5000;

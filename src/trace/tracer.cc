@@ -162,6 +162,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
     auto polled = session.Poll(std::chrono::milliseconds(100), deliver);
     if (!polled.ok()) return polled.status();
     sink.Flush();
+    if (limits.on_poll) limits.on_poll(session);
   }
   // Detach first so the target runs unprobed, then drain what the kernel already recorded.
   session.DetachAll();
@@ -173,6 +174,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
     (void)session.DrainOpenFrames(target.pid > 0 ? target.pid : 0, deliver);
   }
   sink.Flush();
+  if (limits.on_finish) limits.on_finish(session);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
   if (plan.count_only) {

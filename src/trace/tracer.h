@@ -28,6 +28,10 @@ struct RunLimits {
   std::optional<uint64_t> max_events;
   // Called once every site is attached (and before a spawned target resumes).
   std::function<void(const bpf::Session&)> on_attached;
+  // Called after every poll of the ring buffer (about every 100 ms), and once after tracing
+  // stopped and the ring was drained, while the session (and its maps) still exist.
+  std::function<void(bpf::Session&)> on_poll;
+  std::function<void(bpf::Session&)> on_finish;
 };
 
 struct TraceSummary {
