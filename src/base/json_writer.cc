@@ -4,28 +4,9 @@
 
 #include <cmath>
 
+#include "base/utf8.h"
+
 namespace gotap {
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i] (1..4), or 0 if the bytes there are not one.
-size_t ValidUtf8Length(std::string_view s, size_t i) {
-  auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = b(i);
-  if (c < 0x80) return 1;
-  size_t len = (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  uint32_t cp = c & (0x7f >> len);
-  for (size_t k = 1; k < len; ++k) {
-    if ((b(i + k) & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (b(i + k) & 0x3f);
-  }
-  static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
-}
-
-}  // namespace
-
 void AppendJsonString(std::string* out, std::string_view raw) {
   out->push_back('"');
   for (size_t i = 0; i < raw.size();) {
@@ -64,7 +45,8 @@ void AppendJsonString(std::string* out, std::string_view raw) {
       ++i;
       continue;
     }
-    size_t len = ValidUtf8Length(raw, i);
+    uint32_t cp = 0;
+    size_t len = DecodeUtf8(raw, i, &cp);
     if (len == 0) {
       *out += "\\ufffd";
       ++i;

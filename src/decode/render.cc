@@ -14,20 +14,6 @@ using Kind = dwarf::Type::Kind;
 // Elements of an array shown in text output; the rest are counted.
 constexpr uint64_t kTextArrayElements = 32;
 
-const char* StateText(ByteState s) {
-  switch (s) {
-    case ByteState::kKnown:
-      return "";
-    case ByteState::kFloatRegister:
-      return "<float in register>";
-    case ByteState::kNotCaptured:
-      return "<not captured>";
-    case ByteState::kFault:
-      return "<unreadable>";
-  }
-  return "<?>";
-}
-
 const char* StateReason(ByteState s) {
   switch (s) {
     case ByteState::kKnown:
@@ -41,6 +27,9 @@ const char* StateReason(ByteState s) {
   }
   return "?";
 }
+
+// "<float in register>": how an unknown value reads in text output.
+std::string StateText(ByteState s) { return fmt::format("<{}>", StateReason(s)); }
 
 int64_t SignExtend(uint64_t v, uint64_t size) {
   if (size >= 8) return static_cast<int64_t>(v);
