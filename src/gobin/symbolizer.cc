@@ -1,0 +1,170 @@
+#include "gobin/symbolizer.h"
+
+#include <fmt/format.h>
+
+#include "gobin/locate.h"
+
+namespace gotap::gobin {
+namespace {
+
+// Inlined calls nest at most a few dozen deep; this bounds a cyclic (malformed) tree.
+constexpr int kMaxInlineDepth = 100;
+
+}  // namespace
+
+std::string SourceFrame::ToString() const {
+  return fmt::format("{}{} {}:{}", function, inlined ? " (inlined)" : "", pos.file, pos.line);
+}
+
+StatusOr<Symbolizer> Symbolizer::Create(const Binary& binary) {
+  ASSIGN_OR_RETURN(TableLocation loc, LocatePclntab(binary.elf()));
+  Symbolizer s(binary);
+  s.table_ = loc.bytes;
+  const Pclntab& tab = binary.pclntab();
+  ByteReader r(s.table_);
+  switch (tab.version()) {
+    case PclntabVersion::kGo12: {
+      // functab[nfunc] {entry, funcoff}, the end pc, then the u32 filetab offset.
+      auto nfunc = r.U64(8);
+      if (!nfunc) return Malformed("truncated pclntab header");
+      auto filetab = r.U32(16 + *nfunc * 16 + 8);
+      if (!filetab) return Malformed("pclntab file table offset is out of range");
+      s.filetab_ = *filetab;
+      s.pcln_ = 0;  // _func offsets are from the table start
+      s.pcfile_at_ = 24, s.pcln_at_ = 28, s.cu_at_ = 0;
+      break;
+    }
+    case PclntabVersion::kGo116: {
+      auto cutab = r.U64(32), filetab = r.U64(40), pcln = r.U64(56);
+      if (!cutab || !filetab || !pcln) return Malformed("truncated pclntab header");
+      s.cutab_ = *cutab, s.filetab_ = *filetab, s.pcln_ = *pcln;
+      s.pcfile_at_ = 24, s.pcln_at_ = 28, s.cu_at_ = 36;
+      break;
+    }
+    case PclntabVersion::kGo118:
+    case PclntabVersion::kGo120: {
+      auto cutab = r.U64(40), filetab = r.U64(48), pcln = r.U64(64);
+      if (!cutab || !filetab || !pcln) return Malformed("truncated pclntab header");
+      s.cutab_ = *cutab, s.filetab_ = *filetab, s.pcln_ = *pcln;
+      s.pcfile_at_ = 20, s.pcln_at_ = 24, s.cu_at_ = 32;
+      break;
+    }
+  }
+  // Inline tree entries (go-internals.md §10): 20 bytes up to Go 1.19, 16 from Go 1.20.
+  if (tab.version() != PclntabVersion::kGo12) {
+    s.inl_funcdata_ = 3;
+  } else if (binary.go_major_minor() >= std::pair<int, int>{1, 14}) {
+    s.inl_funcdata_ = 4;
+  }
+  if (tab.version() == PclntabVersion::kGo120) {
+    s.inl_entry_size_ = 16, s.inl_name_at_ = 4, s.inl_parent_pc_at_ = 8;
+  } else {
+    s.inl_entry_size_ = 20, s.inl_name_at_ = 12, s.inl_parent_pc_at_ = 16;
+  }
+  return s;
+}
+
+std::optional<uint64_t> Symbolizer::RecordOffset(const FuncRecord& func) const {
+  return pcln_ + func.func_offset;
+}
+
+std::optional<int32_t> Symbolizer::PcValueAt(const FuncRecord& func, uint32_t table_offset,
+                                             uint64_t pc) const {
+  std::optional<int32_t> found;
+  bool ok = binary_->pclntab().ForEachPcValue(func, table_offset,
+                                              [&](uint64_t start, uint64_t end, int32_t value) {
+                                                if (!found && pc >= start && pc < end) {
+                                                  found = value;
+                                                }
+                                              });
+  if (!ok && !found) return std::nullopt;
+  return found;
+}
+
+std::optional<int32_t> Symbolizer::SpDeltaAt(const FuncRecord& func, uint64_t pc) const {
+  auto table = binary_->pclntab().PcspOffset(func);
+  if (!table) return std::nullopt;
+  return PcValueAt(func, *table, pc);
+}
+
+std::optional<std::string_view> Symbolizer::FileName(const FuncRecord& func,
+                                                     int32_t file_index) const {
+  if (file_index < 0) return std::nullopt;
+  ByteReader r(table_);
+  const uint64_t record = *RecordOffset(func);
+  if (binary_->pclntab().version() == PclntabVersion::kGo12) {
+    // filetab[0] is the count; filetab[i] the offset of file i's name from the table start.
+    auto count = r.U32(filetab_);
+    if (!count || static_cast<uint32_t>(file_index) >= *count) return std::nullopt;
+    auto name_at = r.U32(filetab_ + 4 * static_cast<uint64_t>(file_index));
+    if (!name_at) return std::nullopt;
+    return r.CString(*name_at, 4096);
+  }
+  auto cu = r.U32(record + cu_at_);
+  if (!cu) return std::nullopt;
+  auto name_at = r.U32(cutab_ + 4 * (uint64_t{*cu} + static_cast<uint64_t>(file_index)));
+  if (!name_at || *name_at == UINT32_MAX) return std::nullopt;
+  return r.CString(filetab_ + *name_at, 4096);
+}
+
+std::optional<SourcePos> Symbolizer::PosAt(const FuncRecord& func, uint64_t pc) const {
+  ByteReader r(table_);
+  const uint64_t record = *RecordOffset(func);
+  auto pcfile = r.U32(record + pcfile_at_), pcln = r.U32(record + pcln_at_);
+  if (!pcfile || !pcln || *pcfile == 0 || *pcln == 0) return std::nullopt;
+  auto file_index = PcValueAt(func, *pcfile, pc);
+  auto line = PcValueAt(func, *pcln, pc);
+  if (!file_index || !line) return std::nullopt;
+  SourcePos pos;
+  pos.line = *line;
+  if (auto name = FileName(func, *file_index)) pos.file = *name;
+  return pos;
+}
+
+std::vector<SourceFrame> Symbolizer::FramesAt(uint64_t pc) const {
+  std::vector<SourceFrame> frames;
+  const FuncRecord* func = binary_->FunctionAt(pc);
+  if (func == nullptr) return frames;
+  const Pclntab& tab = binary_->pclntab();
+  std::optional<Bytes> tree;
+  auto index_table = tab.PcdataOffset(*func, kPcdataInlTreeIndex);
+  if (index_table && inl_funcdata_) {
+    if (auto ref = tab.Funcdata(*func, *inl_funcdata_)) {
+      const auto& md = binary_->moduledata();
+      if (tab.version() >= PclntabVersion::kGo118) {
+        if (md && md->gofunc) tree = binary_->elf().ReadVaddrToSegmentEnd(*md->gofunc + *ref);
+      } else {
+        tree = binary_->elf().ReadVaddrToSegmentEnd(*ref);
+      }
+    }
+  }
+  uint64_t at = pc;
+  if (tree) {
+    ByteReader reader(*tree);
+    for (int depth = 0; depth < kMaxInlineDepth; ++depth) {
+      auto ix = PcValueAt(*func, *index_table, at);
+      if (!ix || *ix < 0) break;
+      uint64_t entry = uint64_t(*ix) * inl_entry_size_;
+      auto name_off = reader.U32(entry + inl_name_at_);
+      auto parent_pc = reader.U32(entry + inl_parent_pc_at_);
+      if (!name_off || !parent_pc) break;
+      auto name = tab.FuncName(static_cast<int32_t>(*name_off));
+      SourceFrame frame;
+      frame.function = name && !name->empty() ? *name : std::string_view("?");
+      frame.inlined = true;
+      if (auto pos = PosAt(*func, at)) frame.pos = *pos;
+      frames.push_back(frame);
+      // parentPc is an instruction of the caller at the call site.
+      uint64_t next = func->entry + *parent_pc;
+      if (next >= func->end || next == at) break;
+      at = next;
+    }
+  }
+  SourceFrame outer;
+  outer.function = binary_->Name(*func);
+  if (auto pos = PosAt(*func, at)) outer.pos = *pos;
+  frames.push_back(outer);
+  return frames;
+}
+
+}  // namespace gotap::gobin

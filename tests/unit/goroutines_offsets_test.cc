@@ -1,0 +1,107 @@
+// The per-version runtime.g/m offset table against ground truth: the DWARF of a Go 1.19 build,
+// gobin's goid table, and the shape of the table across versions.
+#include <gtest/gtest.h>
+
+#include "gobin/binary.h"
+#include "gobin/goid.h"
+#include "goroutines/layout.h"
+#include "test_paths.h"
+
+namespace gotap::goroutines {
+namespace {
+
+std::unique_ptr<gobin::Binary> OpenOrDie(const std::string& path) {
+  auto b = gobin::Binary::Open(path);
+  EXPECT_TRUE(b.ok()) << path << ": " << b.status().ToString();
+  return b.ok() ? std::move(b).value() : nullptr;
+}
+
+void ExpectSameG(const GLayout& a, const GLayout& b) {
+  EXPECT_EQ(a.stack_lo, b.stack_lo);
+  EXPECT_EQ(a.stack_hi, b.stack_hi);
+  EXPECT_EQ(a.m, b.m);
+  EXPECT_EQ(a.sched_sp, b.sched_sp);
+  EXPECT_EQ(a.sched_pc, b.sched_pc);
+  EXPECT_EQ(a.sched_bp, b.sched_bp);
+  EXPECT_EQ(a.syscallsp, b.syscallsp);
+  EXPECT_EQ(a.syscallpc, b.syscallpc);
+  EXPECT_EQ(a.atomicstatus, b.atomicstatus);
+  EXPECT_EQ(a.goid, b.goid);
+  EXPECT_EQ(a.waitsince, b.waitsince);
+  EXPECT_EQ(a.waitreason, b.waitreason);
+  EXPECT_EQ(a.lockedm, b.lockedm);
+  EXPECT_EQ(a.gopc, b.gopc);
+  EXPECT_EQ(a.startpc, b.startpc);
+  EXPECT_EQ(a.parent_goid, b.parent_goid);
+}
+
+TEST(GoroutinesOffsets, Go119TableMatchesDwarf) {
+  auto binary = OpenOrDie(testing::FixturePath("gstates.default"));
+  ASSERT_NE(binary, nullptr);
+  ASSERT_EQ(binary->go_major_minor(), (std::pair{1, 19}));
+  auto dwarf = LayoutFromDwarf(*binary);
+  ASSERT_TRUE(dwarf.ok()) << dwarf.status().ToString();
+  EXPECT_EQ(dwarf->source, LayoutSource::kDwarf);
+  auto table = LayoutForVersion({1, 19});
+  ASSERT_TRUE(table.has_value());
+  ExpectSameG(table->g, dwarf->g);
+  EXPECT_EQ(table->m.procid, dwarf->m.procid);
+  EXPECT_EQ(dwarf->g.gopc, 296u);  // go-internals.md §5, verified 1.19
+  EXPECT_EQ(dwarf->g.startpc, 312u);
+}
+
+TEST(GoroutinesOffsets, StrippedBinaryUsesTheTable) {
+  auto binary = OpenOrDie(testing::FixturePath("gstates.stripped"));
+  ASSERT_NE(binary, nullptr);
+  EXPECT_FALSE(LayoutFromDwarf(*binary).ok());
+  auto layout = ResolveLayout(*binary);
+  ASSERT_TRUE(layout.ok()) << layout.status().ToString();
+  EXPECT_EQ(layout->source, LayoutSource::kVersionTable);
+  EXPECT_EQ(layout->g.goid, 152u);
+}
+
+TEST(GoroutinesOffsets, GoidAgreesWithGobinTableForEveryVersion) {
+  for (int minor = 13; minor <= 26; ++minor) {
+    auto layout = LayoutForVersion({1, minor});
+    ASSERT_TRUE(layout.has_value()) << minor;
+    EXPECT_EQ(layout->g.goid, gobin::GoidOffsetForVersion({1, minor}).value()) << "1." << minor;
+    // atomicstatus, stackLock, goid are consecutive; waitsince follows schedlink.
+    EXPECT_EQ(layout->g.atomicstatus + 8, layout->g.goid) << minor;
+    EXPECT_EQ(layout->g.goid + 16, layout->g.waitsince) << minor;
+    EXPECT_EQ(layout->g.waitsince + 8, layout->g.waitreason) << minor;
+    // gopc, ancestors, startpc are consecutive; parentGoid (1.21+) precedes gopc.
+    EXPECT_EQ(layout->g.gopc + 16, layout->g.startpc) << minor;
+    EXPECT_EQ(layout->g.parent_goid.has_value(), minor >= 21) << minor;
+    if (layout->g.parent_goid) EXPECT_EQ(*layout->g.parent_goid + 8, layout->g.gopc) << minor;
+    EXPECT_EQ(layout->m.procid, minor >= 25 ? 64u : 72u) << minor;
+    EXPECT_GT(layout->g.ReadSize(), layout->g.startpc);
+  }
+  EXPECT_FALSE(LayoutForVersion({1, 12}).has_value());
+  EXPECT_FALSE(LayoutForVersion({1, 27}).has_value());
+}
+
+TEST(GoroutinesOffsets, TailMovesWhereTheRuntimeChanged) {
+  EXPECT_EQ(LayoutForVersion({1, 16})->g.startpc, 296u);  // before runnableStamp/runnableTime
+  EXPECT_EQ(LayoutForVersion({1, 17})->g.startpc, 312u);
+  EXPECT_EQ(LayoutForVersion({1, 20})->g.lockedm, 232u);
+  EXPECT_EQ(LayoutForVersion({1, 21})->g.lockedm, 208u);  // tracer state moved out
+  EXPECT_EQ(LayoutForVersion({1, 23})->g.goid, 160u);     // syscallbp
+  EXPECT_EQ(LayoutForVersion({1, 23})->g.startpc, 304u);
+  EXPECT_EQ(LayoutForVersion({1, 25})->g.sched_bp, 96u);  // gobuf.ret removed
+}
+
+TEST(GoroutinesOffsets, EveryNpmBinaryGetsALayout) {
+  for (const char* package :
+       {"esbuild-linux-64@0.8.0", "esbuild-linux-64@0.8.57", "esbuild-linux-64@0.14.54",
+        "@esbuild+linux-x64@0.20.2", "@esbuild+linux-x64@0.24.2", "@esbuild+linux-arm64@0.24.2"}) {
+    auto binary = OpenOrDie(testing::NpmBinaryPath(package));
+    ASSERT_NE(binary, nullptr);
+    auto layout = ResolveLayout(*binary);
+    ASSERT_TRUE(layout.ok()) << package << ": " << layout.status().ToString();
+    EXPECT_EQ(layout->source, LayoutSource::kVersionTable) << package;  // stripped
+    EXPECT_EQ(layout->g.goid, binary->goid_offset().offset) << package;
+  }
+}
+
+}  // namespace
+}  // namespace gotap::goroutines
