@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "decode/iface.h"
 #include "dwarf/type.h"
 
 namespace gotap::decode {
@@ -32,6 +33,10 @@ struct CapturedValue {
   std::vector<ByteState> state;       // one per byte of `bytes`
   // Keyed by the offset in the value of a string's or []byte's data pointer.
   std::map<uint64_t, Pointee> pointees;
+  // Keyed by the offset in the value of an interface: what the probe walked behind it.
+  std::map<uint64_t, IfaceNode> ifaces;
+  uint64_t now_ns = 0;  // wall clock of the call (ns since the epoch): deadlines' time left
+  std::string ctx_key;  // --ctx-key: a context renders as just this key's value
 
   // A value of `type` with every byte in state `initial`.
   static CapturedValue Make(std::string name, const dwarf::Type* type, ByteState initial);

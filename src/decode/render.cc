@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/escape.h"
+#include "decode/iface_render.h"
 
 namespace gotap::decode {
 namespace {
@@ -150,6 +151,9 @@ class TextRenderer {
     uint64_t type_word = v_.Word(at, 8);
     uint64_t data = v_.Word(at + 8, 8);
     if (type_word == 0) return "nil";
+    if (auto it = v_.ifaces.find(at); it != v_.ifaces.end()) {
+      return IfaceText(it->second, {v_.now_ns, v_.ctx_key});
+    }
     const char* word = t.kind == Kind::kEmptyInterface ? "type" : "itab";
     return fmt::format("{}({}={:#x} data={:#x})", t.name, word, type_word, data);
   }
@@ -285,6 +289,10 @@ class JsonRenderer {
   void Interface(uint64_t at) {
     if (v_.StateOf(at, 16) != ByteState::kKnown || v_.Word(at, 8) == 0) {
       w_.Null();
+      return;
+    }
+    if (auto it = v_.ifaces.find(at); it != v_.ifaces.end()) {
+      IfaceJson(it->second, {v_.now_ns, v_.ctx_key}, &w_, v_.Word(at, 8));
       return;
     }
     w_.BeginObject().Key("type_word").String(fmt::format("{:#x}", v_.Word(at, 8)));

@@ -29,6 +29,17 @@ const dwarf::Type* RawWordType() {
 
 constexpr uint32_t kArgsSizeUnknown = 0x80000000;
 
+const dwarf::Type* ContextType() {
+  static const dwarf::Type* type = [] {
+    auto* t = new dwarf::Type();
+    t->kind = Kind::kInterface;
+    t->name = "context.Context";
+    t->size = 16;
+    return t;
+  }();
+  return type;
+}
+
 // Builds the capture slots for a list of values at one site.
 class CaptureBuilder {
  public:
@@ -72,6 +83,40 @@ class CaptureBuilder {
     return b;
   }
 
+  // --ctx-from: the context lent by a caller, as a value named `name`.
+  ValueBinding BindLoan(std::string name) {
+    ValueBinding b;
+    b.name = std::move(name);
+    b.type = ContextType();
+    for (int16_t word = 0; word < 2; ++word) {
+      gotap_capture c{};
+      c.source = GOTAP_SRC_SCOPE;
+      c.size = 8;
+      c.offset = static_cast<int16_t>(8 * word);
+      if (!Add(c, 8 * static_cast<uint64_t>(word), 8, &b)) {
+        b.unknown.push_back({8 * static_cast<uint64_t>(word), 8, decode::ByteState::kNotCaptured});
+      }
+    }
+    AddPointees(*b.type, 0, 0, &b);
+    return b;
+  }
+
+  // Makes the interface walked at `b`'s first interface lend itself (GOTAP_DEREF_IFACE_LEND);
+  // false if b has none.
+  bool Lend(const ValueBinding& b) {
+    if (b.ifaces.empty()) return false;
+    captures_[b.ifaces.front().second].deref = GOTAP_DEREF_IFACE_LEND;
+    return true;
+  }
+
+  // At a RET of a lending function: ends the loan (a slot bound to no value).
+  void EndLoan() {
+    gotap_capture c{};
+    c.source = GOTAP_SRC_SCOPE_END;
+    c.size = 8;
+    if (captures_.size() < GOTAP_MAX_CAPTURES) captures_.push_back(c);
+  }
+
   // A raw word from an integer register or the stack.
   ValueBinding BindRaw(std::string name, std::optional<int16_t> pt_regs_offset, int16_t sp_offset) {
     ValueBinding b;
@@ -83,7 +128,22 @@ class CaptureBuilder {
     return b;
   }
 
-  std::vector<gotap_capture> TakeCaptures() { return std::move(captures_); }
+  // The site's captures. The bytes interface walks may write are shared out between them: each
+  // gets an equal part of what the other slots leave of the capture area.
+  std::vector<gotap_capture> TakeCaptures() {
+    size_t walks = 0;
+    for (const gotap_capture& c : captures_) {
+      walks += c.deref >= GOTAP_DEREF_IFACE && c.deref <= GOTAP_DEREF_IFACE_LEND;
+    }
+    if (walks > 0) {
+      size_t left = GOTAP_AREA_MAX - std::min<size_t>(GOTAP_AREA_MAX / 2, 16 * captures_.size());
+      auto budget = static_cast<uint16_t>(std::max<size_t>(left / walks, 64));
+      for (gotap_capture& c : captures_) {
+        if (c.deref >= GOTAP_DEREF_IFACE && c.deref <= GOTAP_DEREF_IFACE_LEND) c.max_len = budget;
+      }
+    }
+    return std::move(captures_);
+  }
   size_t dropped() const { return dropped_; }
 
  private:
@@ -105,9 +165,21 @@ class CaptureBuilder {
     return std::nullopt;
   }
 
-  // Strings and []byte anywhere in the value get their contents copied.
+  // Strings and []byte anywhere in the value get their contents copied; interfaces are walked
+  // (bpf/iface_intf.h).
   void AddPointees(const dwarf::Type& t, uint64_t at, int depth, ValueBinding* b) {
     if (depth > 4) return;
+    if (t.kind == Kind::kInterface || t.kind == Kind::kEmptyInterface) {
+      auto word0 = SlotAt(*b, at);
+      auto data = SlotAt(*b, at + 8);
+      if (word0 && data && captures_[*word0].deref == GOTAP_DEREF_NONE) {
+        gotap_capture& c = captures_[*word0];
+        c.deref = t.kind == Kind::kEmptyInterface ? GOTAP_DEREF_EFACE : GOTAP_DEREF_IFACE;
+        c.len_slot = static_cast<uint8_t>(*data);
+        b->ifaces.emplace_back(at, *word0);
+      }
+      return;
+    }
     bool bytes = t.kind == Kind::kSlice && t.elem != nullptr && t.elem->size == 1;
     if (t.kind == Kind::kString || bytes) {
       auto ptr = SlotAt(*b, at);
@@ -209,6 +281,16 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
                        arch::ArchName(binary.arch()), arch::ArchName(binary.arch()));
   }
   ASSIGN_OR_RETURN(auto targets, Resolve(binary, selectors, options.max_functions));
+  // --ctx-from: lenders are probed too; those not traced themselves stay quiet.
+  std::set<uint64_t> lenders, traced;
+  for (const auto& [record, selector] : targets) traced.insert(record->entry);
+  if (!options.ctx_from.empty()) {
+    ASSIGN_OR_RETURN(auto lending, Resolve(binary, options.ctx_from, options.max_functions));
+    for (const auto& target : lending) {
+      lenders.insert(target.first->entry);
+      if (!traced.count(target.first->entry)) targets.push_back(target);
+    }
+  }
   const arch::RegisterAbi& regs = arch::GoRegisterAbi(arch::Arch::kX86_64);
   bpf::GoroutineLayout goroutine;
   if (binary.abi() == gobin::Abi::kRegister) {
@@ -224,17 +306,22 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   auto dwarf = binary.dwarf();
   TracePlan plan;
   plan.count_only = options.count_only;
+  plan.ctx_key = options.ctx_key;
+  plan.iface_types = IfaceTypes::Build(binary, options.string_length);
+  bool any_interface = false;
   for (auto [record, selector] : targets) {
     TracedFunction fn;
     fn.func_id = static_cast<uint32_t>(plan.functions.size());
     fn.name = std::string(binary.Name(*record));
     fn.entry = record->entry;
+    fn.quiet = !traced.count(record->entry);
     ASSIGN_OR_RETURN(arch::CodeAnalysis analysis, binary.Analyze(*record));
     // Where the entry probe goes (design.md): `push rbp` after the stack check (Go >= 1.21) is
     // emulated by the kernel and runs once per call: ideal. Before Go 1.21 the instruction there
     // (`sub rsp`) is single-stepped, ~8x dearer here than the stack check's conditional branch,
     // which is emulated but runs again when morestack re-enters the function; there the BPF
-    // program drops the second hit (same goroutine, same depth, same function on top).
+    // program drops the second hit (same goroutine, same depth, same function on top, and the
+    // function's morestack block was seen in between).
     fn.entry_probe = analysis.entry_probe;
     // Counting sites keep no per-goroutine state to de-duplicate with: they need the
     // once-per-call site.
@@ -312,8 +399,43 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
                       "are not captured",
                       fn.name, args.dropped() + results.dropped(), int{GOTAP_MAX_CAPTURES}));
     }
+    if (lenders.count(fn.entry)) {
+      auto ctx = std::find_if(fn.args.begin(), fn.args.end(), [](const ValueBinding& b) {
+        return b.type->name == "context.Context";
+      });
+      if (ctx != fn.args.end() && args.Lend(*ctx)) {
+        results.EndLoan();
+      } else {
+        plan.warnings.push_back(fmt::format(
+            "--ctx-from: {} has no context.Context parameter{}: it lends nothing", fn.name,
+            fn.types_from == "raw words" ? " known (no DWARF; give its signature)" : ""));
+      }
+    } else if (!options.ctx_from.empty() &&
+               std::none_of(fn.args.begin(), fn.args.end(), [](const ValueBinding& b) {
+                 return b.type->name == "context.Context";
+               })) {
+      fn.args.push_back(args.BindLoan("caller_ctx"));
+    }
+    for (const auto* values : {&fn.args, &fn.results}) {
+      for (const ValueBinding& v : *values) any_interface |= !v.ifaces.empty();
+    }
     fn.arg_captures = args.TakeCaptures();
     fn.result_captures = results.TakeCaptures();
+    if (!plan.iface_types->resolves()) {
+      // Nothing to name the walked types with (see the note): capture the two words only.
+      for (auto* captures : {&fn.arg_captures, &fn.result_captures}) {
+        for (gotap_capture& c : *captures) {
+          if (c.deref >= GOTAP_DEREF_IFACE && c.deref <= GOTAP_DEREF_IFACE_LEND) {
+            c.deref = GOTAP_DEREF_NONE;
+            c.len_slot = 0;
+            c.max_len = 0;
+          }
+        }
+      }
+      for (auto* values : {&fn.args, &fn.results}) {
+        for (ValueBinding& v : *values) v.ifaces.clear();
+      }
+    }
 
     // Sites: the entry probe, then every RET.
     auto add_site = [&](uint64_t vaddr, gotap_site_kind kind,
@@ -329,6 +451,15 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       plan.file_offsets.push_back(*offset);
       return Status::Ok();
     };
+    // A de-duplicated entry site needs the morestack block's site to tell a re-entry after
+    // morestack from a new call at the same depth (after a panic abandoned the previous one).
+    auto add_morestack_site = [&]() -> Status {
+      if (!(fn.entry_flags & GOTAP_SITE_F_DEDUP) || fn.entry_only) return Status::Ok();
+      if (!analysis.morestack_block) {
+        return Internal("{}: stack check without a morestack block", fn.name);
+      }
+      return add_site(*analysis.morestack_block, GOTAP_SITE_MORESTACK, {}, 0);
+    };
     if (options.count_only) {
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_COUNT, {}, 0));
     } else if (options.histogram) {
@@ -340,6 +471,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       }
       if (!fn.entry_only) {  // no RET, no latency (warned above)
         RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, {}, fn.entry_flags));
+        RETURN_IF_ERROR(add_morestack_site());
         for (uint64_t ret : fn.return_sites) {
           RETURN_IF_ERROR(add_site(ret, GOTAP_SITE_RETURN, {}, GOTAP_SITE_F_HISTOGRAM));
         }
@@ -347,18 +479,23 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     } else {
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
                                (fn.entry_only ? GOTAP_SITE_F_ENTRY_ONLY : 0) | fn.entry_flags));
+      RETURN_IF_ERROR(add_morestack_site());
       for (uint64_t ret : fn.return_sites) {
         RETURN_IF_ERROR(add_site(ret, GOTAP_SITE_RETURN, fn.result_captures, 0));
       }
     }
     plan.functions.push_back(std::move(fn));
   }
+  if (any_interface && !plan.iface_types->note().empty()) {
+    plan.warnings.push_back(plan.iface_types->note());
+  }
   return plan;
 }
 
 std::vector<decode::CapturedValue> BuildValues(const std::vector<ValueBinding>& bindings,
                                                const std::vector<SlotValue>& slots,
-                                               bool capture_fault) {
+                                               bool capture_fault, const TracePlan* plan,
+                                               uint64_t now_ns) {
   std::vector<decode::CapturedValue> out;
   out.reserve(bindings.size());
   for (const ValueBinding& b : bindings) {
@@ -380,6 +517,18 @@ std::vector<decode::CapturedValue> BuildValues(const std::vector<ValueBinding>& 
       p.bytes = slots[slot].data;
       v.pointees.emplace(offset, std::move(p));
     }
+    for (const auto& [offset, slot] : b.ifaces) {
+      // Without the plan's types the raw words read better than unnamed nodes.
+      if (plan == nullptr || !plan->iface_types) break;
+      if (slot >= slots.size() || !slots[slot].present || !slots[slot].has_data) continue;
+      Bytes blob(reinterpret_cast<const uint8_t*>(slots[slot].data.data()),
+                 slots[slot].data.size());
+      if (auto node = decode::ParseIfaceBlob(blob, plan->iface_types->AsLookup())) {
+        v.ifaces.emplace(offset, std::move(*node));
+      }
+    }
+    v.now_ns = now_ns;
+    if (plan != nullptr) v.ctx_key = plan->ctx_key;
     out.push_back(std::move(v));
   }
   return out;

@@ -18,6 +18,7 @@
 #include "gobin/binary.h"
 #include "probe/abi_layout.h"
 #include "probe/selector.h"
+#include "trace/iface_types.h"
 
 namespace gotap::trace {
 
@@ -39,11 +40,16 @@ struct ValueBinding {
   std::vector<Unknown> unknown;
   // value offset of a string/[]byte data pointer -> the slot that copied its bytes
   std::vector<std::pair<uint64_t, uint32_t>> pointees;
+  // value offset of an interface -> the slot (its first word) whose walk was copied
+  std::vector<std::pair<uint64_t, uint32_t>> ifaces;
 };
 
 struct TracedFunction {
   uint32_t func_id = 0;
   std::string name;
+  // Probed only to lend its context to the calls below it (--ctx-from); its calls are not
+  // reported.
+  bool quiet = false;
   uint64_t entry = 0;        // link-time vaddr
   uint64_t entry_probe = 0;  // link-time vaddr of the entry site
   uint8_t entry_flags = 0;   // GOTAP_SITE_F_DEDUP when the site can fire twice per call
@@ -63,6 +69,10 @@ struct PlanOptions {
   // Functions matched by globs beyond this many are an error (a typo like '*' would otherwise
   // attach to everything).
   size_t max_functions = 5000;
+  std::string ctx_key;  // --ctx-key: contexts render as just this key's value
+  // --ctx-from: functions whose context.Context argument is lent, while they run, to the traced
+  // functions they call that take no context (shown as the value `caller_ctx`).
+  std::vector<probe::Selector> ctx_from;
 };
 
 struct TracePlan {
@@ -74,6 +84,10 @@ struct TracePlan {
   bool count_only = false;            // sites count calls in the kernel; no records
   // Owns the types made up for raw words (uintptr) and selectors' signatures.
   std::vector<std::shared_ptr<const void>> keep_alive;
+  // Interface decoding: the recipes to load into the session and the type lookup. Never null;
+  // refers to the Binary, which must outlive the plan's use.
+  std::shared_ptr<const IfaceTypes> iface_types;
+  std::string ctx_key;
 };
 
 // Errors: a selector that matches nothing (with the nearest names), a function that exists only
@@ -90,8 +104,10 @@ struct SlotValue {
   bool has_data = false;
   std::string data;
 };
+// `plan` (optional) resolves interface types; `now_ns` is the call's wall-clock time.
 std::vector<decode::CapturedValue> BuildValues(const std::vector<ValueBinding>& bindings,
                                                const std::vector<SlotValue>& slots,
-                                               bool capture_fault);
+                                               bool capture_fault, const TracePlan* plan = nullptr,
+                                               uint64_t now_ns = 0);
 
 }  // namespace gotap::trace

@@ -1,0 +1,102 @@
+// Interface values as the BPF program walked them (bpf/iface_intf.h): each node's dynamic type,
+// the bytes copied behind it, its strings and its nested interfaces; and the built-in "shapes"
+// gotap knows how to lay out without DWARF: errors from the standard library and the context
+// package's types, per Go version (go-internals.md §7).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/byte_reader.h"
+#include "bpf/gotap_intf.h"
+
+namespace gotap::decode {
+
+enum class Shape {
+  kNone,              // no recipe: a plain value (by kind) or only its type name
+  kErrorString,       // *errors.errorString
+  kWrapError,         // *fmt.wrapError
+  kWrapErrors,        // *fmt.wrapErrors (Go >= 1.20); the wrapped errors are not followed
+  kPathError,         // *io/fs.PathError (*os.PathError)
+  kSyscallError,      // *os.SyscallError
+  kOpError,           // *net.OpError
+  kDeadlineExceeded,  // context.deadlineExceededError
+  kEmptyCtx,          // *context.emptyCtx (Go <= 1.20): background or todo by address
+  kBackgroundCtx,     // context.backgroundCtx (Go >= 1.21)
+  kTodoCtx,           // context.todoCtx (Go >= 1.21)
+  kValueCtx,
+  kCancelCtx,
+  kTimerCtx,
+  kWithoutCancelCtx,
+  kAfterFuncCtx,
+  kStopCtx,
+};
+
+bool IsContextShape(Shape s);
+bool IsErrorShape(Shape s);
+
+// How a type with a built-in shape is copied (becomes a gotap_iface_recipe) and read back.
+struct ShapeRecipe {
+  Shape shape = Shape::kNone;
+  std::string type_name;  // as the runtime names it: "*context.cancelCtx"
+  uint16_t copy_len = 0;
+  std::vector<uint16_t> strings;   // string headers in the copy
+  std::vector<uint16_t> children;  // nested interfaces in the copy
+  uint8_t child_eface = 0;         // bit i: children[i] is an eface
+  // bit i: children[i] is one pointer word to a value of type child_ptr_type (a "*T" name)
+  uint8_t child_ptr = 0;
+  std::string child_ptr_type;
+  uint16_t deadline_at = 0;  // kTimerCtx: time.Time {wall, ext, loc} in the copy
+  int err_child = -1;        // cancel-like contexts: which child is the error
+  // kEmptyCtx: names of the pointer variables identifying background and todo.
+  std::vector<std::string> ident_vars;
+
+  // `child_ptr_type` is the runtime address of the type named child_ptr_type (0 if none).
+  gotap_iface_recipe ToRecipe(uint16_t str_max, uint64_t child_ptr_type = 0) const;
+};
+
+// The shapes for a Go release {1, minor}.
+std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> go_version);
+
+// What userspace knows about a runtime type address.
+struct IfaceType {
+  std::string name;
+  uint8_t kind = 0;  // runtime kind (gobin::GoKind), 0 if unknown
+  uint64_t size = 0;
+  bool direct = false;                  // the data word is the value
+  const ShapeRecipe* recipe = nullptr;  // null: no built-in shape
+};
+// Resolves a runtime _type address; nullptr when it is not a type of the traced binary.
+using TypeLookup = std::function<const IfaceType*(uint64_t runtime_type)>;
+
+struct IfaceString {
+  std::string bytes;
+  uint64_t length = 0;  // the string's length in the target
+  bool read_failed = false;
+};
+
+struct IfaceNode {
+  uint64_t type_addr = 0;  // 0: nil (or unreadable, see flags)
+  uint64_t data = 0;
+  const IfaceType* type = nullptr;  // null: type_addr not resolved
+  std::string copy;                 // bytes read from the data pointer
+  std::vector<IfaceString> strings;
+  // Recipe child index -> node. Nil children have no entry.
+  std::vector<std::pair<int, IfaceNode>> children;
+  uint8_t flags = 0;  // enum gotap_iface_node_flags
+  uint8_t ident = 0;
+  bool children_missing = false;  // the walk stopped before this node's children
+
+  const IfaceNode* Child(int index) const;
+  uint64_t Word(uint64_t offset) const;  // 0 if not copied
+};
+
+// Parses the nodes the BPF program wrote for one interface; nullopt if the blob is empty.
+// A blob cut short yields the nodes it holds, with children_missing set where it ended.
+std::optional<IfaceNode> ParseIfaceBlob(Bytes blob, const TypeLookup& lookup);
+
+}  // namespace gotap::decode

@@ -1,0 +1,156 @@
+#include "gobin/rtype.h"
+
+#include "gobin/binary.h"
+#include "gobin/locate.h"
+
+namespace gotap::gobin {
+namespace {
+
+// runtime._type (abi.Type) field offsets, the same in every Go release since 1.14 (§6.3).
+constexpr uint64_t kTypeSize = 48;
+constexpr uint64_t kSizeAt = 0, kTflagAt = 20, kKindAt = 23, kStrAt = 40;
+constexpr uint64_t kPtrElemAt = kTypeSize;  // ptrtype: _type, then elem *_type
+constexpr uint64_t kItabTypeAt = 8;
+constexpr uint8_t kTflagExtraStar = 1 << 1;
+constexpr uint8_t kKindMask = 0x1f, kKindDirectIface = 1 << 5;
+// A name longer than this is not a type name we print.
+constexpr uint64_t kMaxNameLength = 4096;
+
+// Offset of moduledata.types (§3.5): after the pclntab slices and the section bounds.
+uint64_t TypesFieldOffset(std::pair<int, int> v) {
+  if (v < std::pair{1, 16}) return 200;
+  if (v < std::pair{1, 20}) return 280;
+  return 296;
+}
+
+}  // namespace
+
+std::optional<std::string> DecodeRuntimeName(Bytes at, bool varint_length) {
+  ByteReader r(at);
+  uint64_t length = 0, pos = 1;
+  if (varint_length) {
+    auto n = r.Uvarint(&pos);
+    if (!n) return std::nullopt;
+    length = *n;
+  } else {
+    auto hi = r.U8(1), lo = r.U8(2);
+    if (!hi || !lo) return std::nullopt;
+    length = (uint64_t{*hi} << 8) | *lo;
+    pos = 3;
+  }
+  if (length > kMaxNameLength) return std::nullopt;
+  auto bytes = r.Sub(pos, length);
+  if (!bytes) return std::nullopt;
+  return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+StatusOr<RuntimeTypes> RuntimeTypes::Load(const Binary& binary) {
+  const elf::ElfFile& elf = binary.elf();
+  auto v = binary.go_major_minor();
+  const auto& md = binary.moduledata();
+  if (md && md->types && md->etypes) {
+    return RuntimeTypes(elf, *md->types, *md->etypes, v.second);
+  }
+  ASSIGN_OR_RETURN(TableLocation pclntab, LocatePclntab(elf));
+  std::optional<TableLocation> loc = LocateModuledata(elf, pclntab.vaddr);
+  if (!loc) return NotFound("runtime.moduledata not found: no type information");
+  uint64_t at = loc->vaddr + TypesFieldOffset(v);
+  auto types = ReadLinkTimeWord(elf, at), etypes = ReadLinkTimeWord(elf, at + 8);
+  if (!types || !etypes || *types == 0 || *etypes <= *types) {
+    return Malformed("moduledata at {:#x} has no plausible types range", loc->vaddr);
+  }
+  return RuntimeTypes(elf, *types, *etypes, v.second);
+}
+
+std::optional<RuntimeType> RuntimeTypes::TypeAt(uint64_t vaddr) const {
+  if (vaddr < types_ || vaddr >= etypes_ || etypes_ - vaddr < kTypeSize) return std::nullopt;
+  auto bytes = elf_->ReadVaddr(vaddr, kTypeSize);
+  if (!bytes) return std::nullopt;
+  ByteReader r(*bytes);
+  RuntimeType t;
+  t.vaddr = vaddr;
+  t.size = *r.U64(kSizeAt);
+  t.tflag = *r.U8(kTflagAt);
+  uint8_t kind = *r.U8(kKindAt);
+  t.kind = static_cast<GoKind>(kind & kKindMask);
+  t.direct_iface = kind & kKindDirectIface;
+  if (t.kind > GoKind::kUnsafePointer) return std::nullopt;
+  int32_t str = static_cast<int32_t>(*r.U32(kStrAt));
+  uint64_t name_at = types_ + static_cast<uint64_t>(static_cast<int64_t>(str));
+  if (name_at < types_ || name_at >= etypes_) return std::nullopt;
+  auto name_bytes = elf_->ReadVaddrToSegmentEnd(name_at);
+  if (!name_bytes) return std::nullopt;
+  auto name = DecodeRuntimeName(*name_bytes, go_minor_ >= 17);
+  if (!name) return std::nullopt;
+  if ((t.tflag & kTflagExtraStar) && !name->empty() && (*name)[0] == '*') name->erase(0, 1);
+  t.name = std::move(*name);
+  if (t.kind == GoKind::kPointer) {
+    if (auto elem = ReadLinkTimeWord(*elf_, vaddr + kPtrElemAt); elem && *elem != 0) t.elem = *elem;
+  }
+  return t;
+}
+
+std::optional<std::vector<StructField>> RuntimeTypes::Fields(uint64_t vaddr) const {
+  // structtype: _type, pkgPath name (a pointer), fields []structfield{name *byte, typ *_type,
+  // offset uintptr}; before Go 1.19 `offset` was offsetAnon = offset<<1 | embedded.
+  constexpr uint64_t kFieldsAt = kTypeSize + 8, kFieldSize = 24, kMaxFields = 1024;
+  auto t = TypeAt(vaddr);
+  if (!t || t->kind != GoKind::kStruct) return std::nullopt;
+  auto data = ReadLinkTimeWord(*elf_, vaddr + kFieldsAt);
+  auto len = ReadLinkTimeWord(*elf_, vaddr + kFieldsAt + 8);
+  if (!data || !len || *len > kMaxFields) return std::nullopt;
+  std::vector<StructField> fields;
+  for (uint64_t i = 0; i < *len; ++i) {
+    uint64_t at = *data + i * kFieldSize;
+    auto name_ptr = ReadLinkTimeWord(*elf_, at);
+    auto type = ReadLinkTimeWord(*elf_, at + 8);
+    auto offset = ReadLinkTimeWord(*elf_, at + 16);
+    if (!name_ptr || !type || !offset) return std::nullopt;
+    auto name_bytes = elf_->ReadVaddrToSegmentEnd(*name_ptr);
+    if (!name_bytes) return std::nullopt;
+    auto name = DecodeRuntimeName(*name_bytes, go_minor_ >= 17);
+    if (!name) return std::nullopt;
+    fields.push_back({std::move(*name), *type, go_minor_ >= 19 ? *offset : *offset >> 1});
+  }
+  return fields;
+}
+
+std::optional<uint64_t> RuntimeTypes::ItabType(uint64_t itab_vaddr) const {
+  return ReadLinkTimeWord(*elf_, itab_vaddr + kItabTypeAt);
+}
+
+std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::string>& names) const {
+  std::map<std::string, uint64_t> found;
+  std::set<uint64_t> seen;
+  auto consider = [&](uint64_t vaddr) {
+    for (int hop = 0; hop < 2 && seen.insert(vaddr).second; ++hop) {
+      auto t = TypeAt(vaddr);
+      if (!t) return;
+      if (names.count(t->name)) found.emplace(t->name, vaddr);
+      if (!t->elem) return;
+      vaddr = *t->elem;  // *T leads to T
+    }
+  };
+  if (const elf::Section* s = elf_->FindSection(".typelink")) {
+    if (auto data = elf_->SectionData(*s)) {
+      ByteReader r(*data);
+      for (uint64_t at = 0; at + 4 <= r.size(); at += 4) {
+        int32_t off = static_cast<int32_t>(*r.U32(at));
+        consider(types_ + static_cast<uint64_t>(static_cast<int64_t>(off)));
+      }
+    }
+  }
+  if (const elf::Section* s = elf_->FindSection(".itablink")) {
+    if (auto data = elf_->SectionData(*s)) {
+      ByteReader r(*data);
+      for (uint64_t at = 0; at + 8 <= r.size(); at += 8) {
+        auto itab = ReadLinkTimeWord(*elf_, s->vaddr + at);
+        if (!itab) continue;
+        if (auto type = ItabType(*itab)) consider(*type);
+      }
+    }
+  }
+  return found;
+}
+
+}  // namespace gotap::gobin

@@ -1,0 +1,107 @@
+// Reading Go's runtime type descriptors (runtime._type / internal/abi.Type) from the file, also
+// in stripped binaries: a type's name, kind and size at its address, and the addresses of types
+// by name. go-internals.md §6.
+//
+// Address space: every address here is a link-time vaddr. For a PIE process the caller
+// subtracts the load bias from a runtime type address before asking, and adds it to the
+// addresses FindTypes returns.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/byte_reader.h"
+#include "elf/elf_file.h"
+
+namespace gotap::gobin {
+
+class Binary;
+
+// Runtime kind numbers (low 5 bits of _type.kind), go-internals.md §6.3.
+enum class GoKind : uint8_t {
+  kInvalid = 0,
+  kBool = 1,
+  kInt = 2,
+  kInt8,
+  kInt16,
+  kInt32,
+  kInt64,
+  kUint,
+  kUint8,
+  kUint16,
+  kUint32,
+  kUint64,
+  kUintptr,
+  kFloat32,
+  kFloat64,
+  kComplex64,
+  kComplex128,
+  kArray,
+  kChan,
+  kFunc,
+  kInterface,
+  kMap,
+  kPointer,
+  kSlice,
+  kString,
+  kStruct,
+  kUnsafePointer = 26,
+};
+
+struct RuntimeType {
+  uint64_t vaddr = 0;
+  std::string name;  // "*context.cancelCtx", "main.ctxKey", "string"
+  GoKind kind = GoKind::kInvalid;
+  bool direct_iface = false;  // the interface data word holds the value itself
+  uint64_t size = 0;
+  uint8_t tflag = 0;
+  std::optional<uint64_t> elem;  // kPointer: the pointee's _type
+};
+
+struct StructField {
+  std::string name;
+  uint64_t type = 0;  // link-time vaddr of the field's _type
+  uint64_t offset = 0;
+};
+
+// Decodes a runtime name (§6.3 step 2) at the start of `at`: flags byte, then the length as a
+// uvarint (Go >= 1.17) or as 2 big-endian bytes (older), then the bytes. nullopt if it does not
+// fit in `at`.
+std::optional<std::string> DecodeRuntimeName(Bytes at, bool varint_length);
+
+class RuntimeTypes {
+ public:
+  // Needs moduledata (types base); kNotFound when it cannot be located.
+  static StatusOr<RuntimeTypes> Load(const Binary& binary);
+  // For tests: the pieces Load finds. `go_minor` picks the name encoding (1.x).
+  RuntimeTypes(const elf::ElfFile& elf, uint64_t types, uint64_t etypes, int go_minor)
+      : elf_(&elf), types_(types), etypes_(etypes), go_minor_(go_minor) {}
+
+  // The type whose descriptor starts at `vaddr`; nullopt when vaddr is outside [types, etypes)
+  // or its bytes are malformed.
+  std::optional<RuntimeType> TypeAt(uint64_t vaddr) const;
+  // The fields of a struct type (kStruct), in order; nullopt if it is not one or is malformed.
+  std::optional<std::vector<StructField>> Fields(uint64_t vaddr) const;
+  // The _type an itab at `itab_vaddr` is for (itab+8).
+  std::optional<uint64_t> ItabType(uint64_t itab_vaddr) const;
+
+  // The addresses of the types named in `names`, found among the typelinks, the itabs'
+  // concrete types and the pointees of both (a named struct T is found through *T). Names not
+  // found are absent from the result.
+  std::map<std::string, uint64_t> FindTypes(const std::set<std::string>& names) const;
+
+  uint64_t types() const { return types_; }
+  uint64_t etypes() const { return etypes_; }
+
+ private:
+  const elf::ElfFile* elf_;  // never null
+  uint64_t types_, etypes_;
+  int go_minor_;
+};
+
+}  // namespace gotap::gobin

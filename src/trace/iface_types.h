@@ -1,0 +1,56 @@
+// What a trace needs to decode interface values of one binary: the recipes the BPF program
+// follows (keyed by runtime _type address) and a lookup from runtime _type addresses to names,
+// kinds and built-in shapes for decoding.
+//
+// Address space: runtime addresses equal link-time vaddrs for non-PIE executables, the only
+// ones handled so far; for PIE binaries there are no recipes and types stay unnamed (the load
+// bias of the traced process is not known when the plan is made).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "decode/iface.h"
+#include "gobin/binary.h"
+#include "gobin/rtype.h"
+
+namespace gotap::trace {
+
+class IfaceTypes {
+ public:
+  // Reads the binary's type data; a binary without it yields a table that resolves nothing
+  // (and says why in `note`). `binary` must outlive the result.
+  static std::shared_ptr<IfaceTypes> Build(const gobin::Binary& binary, uint16_t string_length);
+
+  // The type at a runtime _type address, resolved on first use (not thread-safe).
+  const decode::IfaceType* Lookup(uint64_t runtime_type) const;
+  decode::TypeLookup AsLookup() const {
+    return [this](uint64_t t) { return Lookup(t); };
+  }
+
+  const std::vector<std::pair<uint64_t, gotap_iface_recipe>>& recipes() const { return recipes_; }
+  const std::string& note() const { return note_; }  // why types are not resolved, or ""
+  bool resolves() const { return types_.has_value(); }
+
+ private:
+  IfaceTypes() = default;
+
+  std::optional<gobin::RuntimeTypes> types_;
+  std::vector<decode::ShapeRecipe> shapes_;
+  std::map<uint64_t, const decode::ShapeRecipe*> shape_at_;  // link-time vaddr -> shape
+  std::vector<std::pair<uint64_t, gotap_iface_recipe>> recipes_;
+  mutable std::map<uint64_t, std::unique_ptr<decode::IfaceType>> cache_;
+  std::string note_;
+};
+
+// The vaddr of the pointer variable context.background (index 0) / context.todo (index 1) of
+// Go <= 1.20: from the symbol table, else from context.(*emptyCtx).String, which compares its
+// receiver with both variables, in this order, RIP-relative (x86-64). nullopt when neither works.
+std::optional<uint64_t> FindEmptyCtxVar(const gobin::Binary& binary, int index);
+
+}  // namespace gotap::trace
