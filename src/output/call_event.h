@@ -24,12 +24,17 @@ struct CallEvent {
   uint32_t tid = 0;         // at entry
   uint32_t return_tid = 0;  // at return (or where abandonment was seen); 0 if none
   uint64_t goid = 0;
+  // Nesting among the goroutine's traced calls: 0 for a call with no traced caller still open,
+  // 1 for a traced call inside it, ...
+  uint32_t level = 0;
   std::string func;
   std::vector<decode::CapturedValue> args;
   std::vector<decode::CapturedValue> results;  // kCall only
   uint64_t duration_ns = 0;                    // kCall; an upper bound for kUnwound
   bool args_missing = false;                   // the kernel lost the stored arguments
   bool truncated = false;                      // some captures did not fit in the record
+  // `--ns`: namespace name ("net") and inode number of the thread that ended the call.
+  std::vector<std::pair<std::string, uint32_t>> ns;
 };
 
 }  // namespace gotap::output

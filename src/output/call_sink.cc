@@ -46,9 +46,7 @@ std::string FormatTimeOfDay(uint64_t ts_ns) {
                      (ts_ns % 1000000000) / 1000);
 }
 
-namespace {
-
-std::string ValueList(const std::vector<decode::CapturedValue>& values, bool names) {
+std::string FormatValueList(const std::vector<decode::CapturedValue>& values, bool names) {
   std::string out;
   for (const auto& v : values) {
     if (!out.empty()) out += ", ";
@@ -57,6 +55,8 @@ std::string ValueList(const std::vector<decode::CapturedValue>& values, bool nam
   }
   return out;
 }
+
+namespace {
 
 class TextSink : public CallSink {
  public:
@@ -69,10 +69,10 @@ class TextSink : public CallSink {
                           : std::to_string(e.tid);
     fmt::format_to(std::back_inserter(buffer_), "{} pid={} tid={} g={} {}({})",
                    FormatTimeOfDay(e.ts_ns), e.pid, tid, e.goid, EscapeForTerminal(e.func),
-                   e.args_missing ? "<arguments lost>" : ValueList(e.args, true));
+                   e.args_missing ? "<arguments lost>" : FormatValueList(e.args, true));
     switch (e.kind) {
       case CallKind::kCall: {
-        std::string results = ValueList(e.results, false);
+        std::string results = FormatValueList(e.results, false);
         if (e.results.size() == 1) {
           buffer_ += " → " + results;
         } else if (e.results.size() > 1) {
@@ -92,6 +92,8 @@ class TextSink : public CallSink {
         break;
     }
     if (e.truncated) buffer_ += "  [truncated]";
+    for (const auto& [name, inum] : e.ns)
+      fmt::format_to(std::back_inserter(buffer_), " {}:[{}]", name, inum);
     buffer_ += '\n';
     if (buffer_.size() > kFlushBytes) Flush();
   }
@@ -107,7 +109,9 @@ class TextSink : public CallSink {
   std::string buffer_;
 };
 
-void WriteValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w) {
+}  // namespace
+
+void WriteJsonValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w) {
   w->BeginArray();
   for (const auto& v : values) {
     w->BeginObject().Key("name").String(v.name).Key("type").String(v.type->name);
@@ -127,6 +131,8 @@ void WriteValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w
   w->EndArray();
 }
 
+namespace {
+
 class JsonSink : public CallSink {
  public:
   explicit JsonSink(std::ostream& out) : out_(out) {}
@@ -137,15 +143,20 @@ class JsonSink : public CallSink {
     w.BeginObject().Key("event").String(CallKindName(e.kind)).Key("ts_ns").Uint(e.ts_ns);
     w.Key("pid").Uint(e.pid).Key("tid").Uint(e.tid);
     if (e.return_tid != 0) w.Key("return_tid").Uint(e.return_tid);
-    w.Key("goid").Uint(e.goid).Key("func").String(e.func);
+    w.Key("goid").Uint(e.goid).Key("level").Uint(e.level).Key("func").String(e.func);
     w.Key("args");
-    WriteValues(e.args, &w);
+    WriteJsonValues(e.args, &w);
     if (e.args_missing) w.Key("args_lost").Bool(true);
     w.Key("results");
-    WriteValues(e.results, &w);
+    WriteJsonValues(e.results, &w);
     w.Key("duration_ns");
     e.kind == CallKind::kEntryOnly ? w.Null() : w.Uint(e.duration_ns);
     if (e.truncated) w.Key("truncated").Bool(true);
+    if (!e.ns.empty()) {
+      w.Key("ns").BeginObject();
+      for (const auto& [name, inum] : e.ns) w.Key(name).Uint(inum);
+      w.EndObject();
+    }
     w.EndObject();
     buffer_ += '\n';
     if (buffer_.size() > kFlushBytes) Flush();

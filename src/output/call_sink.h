@@ -4,6 +4,7 @@
 #include <memory>
 #include <ostream>
 
+#include "base/json_writer.h"
 #include "output/call_event.h"
 
 namespace gotap::output {
@@ -23,6 +24,11 @@ std::unique_ptr<CallSink> MakeJsonSink(std::ostream& out);
 
 // "12:00:01.000123" in local time, for a CLOCK_REALTIME timestamp in ns.
 std::string FormatTimeOfDay(uint64_t ts_ns);
+
+// `x="hello", n=3` (names) or `"hello", 3`: values as the text sink shows them, escaped.
+std::string FormatValueList(const std::vector<decode::CapturedValue>& values, bool names);
+// [{"name":…,"type":…,"value":…}, …] as the JSON sink writes arguments and results.
+void WriteJsonValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w);
 
 // "850ns", "1.8µs", "12.3ms", "1.20s".
 std::string FormatDuration(uint64_t ns);

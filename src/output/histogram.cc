@@ -63,6 +63,7 @@ uint64_t LatencyHistogram::Percentile(double p) const {
 
 std::string RenderHistogramText(const LatencyHistogram& h) {
   std::string out = EscapeForTerminal(h.func);
+  if (!h.group_by.empty()) out += fmt::format(" {}={}", h.group_by, h.group);
   if (h.count == 0) return out + "  no calls\n";
   out += fmt::format("  count {}  min {}  mean {}  p50 {}  p90 {}  p99 {}  max {}\n", h.count,
                      FormatDuration(h.min_ns), FormatDuration(h.sum_ns / h.count),
@@ -90,7 +91,9 @@ std::string RenderHistogramText(const LatencyHistogram& h) {
 std::string RenderHistogramJson(const LatencyHistogram& h, uint64_t ts_ns) {
   std::string out;
   JsonWriter w(&out);
-  w.BeginObject().Key("ts_ns").Uint(ts_ns).Key("func").String(h.func).Key("count").Uint(h.count);
+  w.BeginObject().Key("ts_ns").Uint(ts_ns).Key("func").String(h.func);
+  if (!h.group_by.empty()) w.Key(h.group_by).Uint(h.group);
+  w.Key("count").Uint(h.count);
   w.Key("sum_ns").Uint(h.sum_ns).Key("min_ns").Uint(h.min_ns).Key("max_ns").Uint(h.max_ns);
   w.Key("mean_ns").Uint(h.count ? h.sum_ns / h.count : 0);
   w.Key("p50_ns").Uint(h.Percentile(0.5)).Key("p90_ns").Uint(h.Percentile(0.9));

@@ -11,6 +11,8 @@ namespace gotap::output {
 
 struct LatencyHistogram {
   std::string func;
+  std::string group_by;  // "goid", "tid", "pid" with `gotap latency --by`; "" otherwise
+  uint64_t group = 0;
   std::vector<uint64_t> buckets;  // 256 counts, bucket b as in gotap_intf.h
   uint64_t count = 0, sum_ns = 0, min_ns = 0, max_ns = 0;
 

@@ -1,7 +1,13 @@
 // `gotap latency`: per-function histograms aggregated in the kernel, no per-call events.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+
 #include <fstream>
+#include <map>
+#include <regex>
+#include <set>
 
 #include "trace_events.h"
 
@@ -42,6 +48,187 @@ TEST(LatencyBpf, FibHistogramCountsEveryCall) {
   ASSERT_TRUE(summary.has_value()) << r.err;
   EXPECT_EQ(summary->calls, 242785u);
   EXPECT_EQ(summary->lost, 0u);
+}
+
+std::vector<Json> LatencyReports(const std::vector<std::string>& args, RunResult* run) {
+  std::string file = ::testing::TempDir() + "gotap-latency-reports.jsonl";
+  std::vector<std::string> all = {"latency", "--json", "-o", file};
+  all.insert(all.end(), args.begin(), args.end());
+  *run = RunGotapWithin(all, std::chrono::seconds(90));
+  std::ifstream in(file);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ParseJsonLines(text);
+}
+
+uint64_t CountIn(const Json& h, uint64_t low_ns, uint64_t high_ns) {
+  uint64_t n = 0;
+  for (const Json& b : h["buckets"]) {
+    if (b["low_ns"].get<uint64_t>() >= low_ns && b["high_ns"].get<uint64_t>() <= high_ns) {
+      n += b["count"].get<uint64_t>();
+    }
+  }
+  return n;
+}
+
+// sleeper: 40 calls of nap, sleeping 1ms and 10ms alternately. Two modes, 20 calls each, in the
+// buckets of their sleeps (a sleep takes at least its time; the slack allowed is generous for a
+// loaded machine but keeps the modes apart); p50 falls in the short mode, p99 in the long one.
+TEST(LatencyBpf, BimodalSleepsLandInTheirBuckets) {
+  RunResult r;
+  std::vector<Json> reports = LatencyReports({"main.nap", "--", Fixture("sleeper.default")}, &r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(reports.size(), 1u) << r.err;
+  const Json& h = reports[0];
+  EXPECT_EQ(h["count"], 40);
+  // Bucket bounds are powers of two and quarters: 1ms lies in [0.92ms, 1.05ms), 10ms in
+  // [8.39ms, 10.5ms). The short mode is below 8.39ms, the long one from there to 100ms.
+  EXPECT_EQ(CountIn(h, 917'504, 8'388'608), 20u) << h.dump();
+  EXPECT_EQ(CountIn(h, 8'388'608, 100'000'000), 20u) << h.dump();
+  // Percentiles are bucket midpoints (within 12.5%): p50 in the short mode's buckets, p99 in
+  // the long mode's (10ms sleeps land in [8.39ms, 10.5ms), whose midpoint is 9.44ms).
+  uint64_t p50 = h["p50_ns"], p99 = h["p99_ns"];
+  EXPECT_GE(p50, 917'504u);
+  EXPECT_LT(p50, 8'388'608u);
+  EXPECT_GE(p99, 8'388'608u);
+  EXPECT_LT(p99, 100'000'000u);
+  EXPECT_GE(h["min_ns"].get<uint64_t>(), 1'000'000u);
+}
+
+// The text form draws both modes: bars in the octaves of 1ms and of 10ms.
+TEST(LatencyBpf, TextHistogramShowsBothModes) {
+  RunResult r = RunGotapWithin({"latency", "main.nap", "--", Fixture("sleeper.default")},
+                               std::chrono::seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("main.nap  count 40"), std::string::npos) << r.out;
+  std::regex bar(R"(\[\s*([0-9.]+)(ms|µs)[^\]]*\)\s+(\d+) \|@+)");
+  std::map<std::string, uint64_t> bars;
+  for (const std::string& line : Lines(r.out)) {
+    std::smatch m;
+    if (std::regex_search(line, m, bar)) bars[m[1].str() + m[2].str()] += std::stoull(m[3]);
+  }
+  uint64_t total = 0;
+  for (const auto& [low, n] : bars) total += n;
+  EXPECT_EQ(total, 40u) << r.out;
+  EXPECT_GE(bars.size(), 2u) << r.out;
+  EXPECT_NE(r.out.find("within 12.5%"), std::string::npos);
+}
+
+// blocker: 32 goroutines each call relay once; relay blocks on a channel and then sleeps 20ms,
+// so goroutines park mid-call and resume on other threads. gotap pairs entry and return per
+// goroutine: 32 calls, none shorter than the sleep inside it.
+//
+// What pairing by thread id (bpftrace's @start[tid] at the entry, read at the return) makes of
+// the same kind of run is computed from a traced run's own entries and returns (entry tid and
+// time, return tid and time): returns that find no start on their thread, or another
+// goroutine's start, so durations shorter than the sleep. (bpftrace itself cannot be run on
+// the RET here: Debian's bpftrace 0.17 refuses probes inside a function, "compiled without
+// (k|u)probe offset support", leaving only uretprobes, which corrupt Go stacks.)
+TEST(LatencyBpf, PerGoroutinePairingIsRightWherePerThreadIsWrong) {
+  RunResult r;
+  std::vector<Json> reports = LatencyReports(
+      {"main.relay", "--", Fixture("blocker.default"), "-g", "32", "-pause", "20ms"}, &r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(reports.size(), 1u) << r.err;
+  EXPECT_EQ(reports[0]["count"], 32);
+  EXPECT_GE(reports[0]["min_ns"].get<uint64_t>(), 20'000'000u) << reports[0].dump();
+
+  // Per-thread pairing over real entries and returns; retried (each run fully checked) until a
+  // run has a call that changed thread, which is up to the Go scheduler.
+  uint64_t wrong = 0;
+  for (int attempt = 0; attempt < 5 && wrong == 0 && !HasFailure(); ++attempt) {
+    TraceRun t =
+        RunTraceJson({"main.relay", "--", Fixture("blocker.default"), "-g", "32", "-pause", "20ms"});
+    ExpectCleanRun(t, 32);
+    struct Hit {
+      uint64_t ns;
+      uint32_t tid;
+      bool entry;
+    };
+    std::vector<Hit> hits;
+    for (const Json& e : t.events) {
+      uint64_t entry = e["ts_ns"], duration = e["duration_ns"];
+      EXPECT_GE(duration, 20'000'000u) << "gotap's own pairing: " << e.dump();
+      hits.push_back({entry, e["tid"].get<uint32_t>(), true});
+      hits.push_back({entry + duration, e["return_tid"].get<uint32_t>(), false});
+    }
+    std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.ns < b.ns; });
+    std::map<uint32_t, uint64_t> start;  // @start[tid]
+    for (const Hit& h : hits) {
+      if (h.entry) {
+        start[h.tid] = h.ns;
+        continue;
+      }
+      auto it = start.find(h.tid);
+      if (it == start.end() || h.ns - it->second < 20'000'000) ++wrong;  // missing or too short
+      if (it != start.end()) start.erase(it);
+    }
+  }
+  EXPECT_GT(wrong, 0u) << "in 5 runs, pairing by thread id got every call right";
+}
+
+// -i: a report per interval. Each covers the calls since the previous one, so the counts add up
+// to every call; with --cumulative each covers the run so far, so they only grow, and the last
+// has every call. sleeper -n 100 -short 1ms -long 5ms runs for about 0.3s.
+TEST(LatencyBpf, IntervalReportsAddUpOrAccumulate) {
+  for (bool cumulative : {false, true}) {
+    std::vector<std::string> args = {"-i", "50ms"};
+    if (cumulative) args.push_back("--cumulative");
+    for (const char* a : {"main.nap", "--"}) args.push_back(a);
+    args.push_back(Fixture("sleeper.default"));
+    for (const char* a : {"-n", "100", "-long", "5ms"}) args.push_back(a);
+    RunResult r;
+    std::vector<Json> reports = LatencyReports(args, &r);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ASSERT_GE(reports.size(), 3u) << "cumulative " << cumulative << ": " << r.err;
+    uint64_t sum = 0, previous = 0;
+    for (const Json& h : reports) {
+      uint64_t n = h["count"];
+      sum += n;
+      if (cumulative) EXPECT_GE(n, previous);
+      previous = n;
+    }
+    if (cumulative) {
+      EXPECT_EQ(reports.back()["count"], 100);
+    } else {
+      EXPECT_EQ(sum, 100u);
+    }
+    auto summary = ParseSummary(r.err);
+    ASSERT_TRUE(summary.has_value()) << r.err;
+    EXPECT_EQ(summary->calls, 100u) << r.err;
+  }
+}
+
+// --by goid: one histogram per goroutine. calltree -g 4 calls outer once on each of 4
+// goroutines.
+TEST(LatencyBpf, ByGoidSplitsPerGoroutine) {
+  RunResult r;
+  std::vector<Json> reports = LatencyReports(
+      {"--by", "goid", "main.outer", "--", Fixture("calltree.default"), "-g", "4"}, &r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(reports.size(), 4u) << r.err;
+  std::set<uint64_t> goids;
+  for (const Json& h : reports) {
+    EXPECT_EQ(h["func"], "main.outer");
+    EXPECT_EQ(h["count"], 1) << h.dump();
+    goids.insert(h["goid"].get<uint64_t>());
+  }
+  EXPECT_EQ(goids.size(), 4u);
+  EXPECT_EQ(goids.count(1), 0u) << "outer runs on the workers, not on main";
+}
+
+// --filter on duration, in the kernel: of middle's 8 calls (4 workers × 2), only the 4 that
+// sleep 20ms are counted; the others are filtered out and said to be.
+TEST(LatencyBpf, DurationFilterKeepsOnlySlowCalls) {
+  RunResult r;
+  std::vector<Json> reports =
+      LatencyReports({"--filter", "duration>=10ms", "main.middle", "--",
+                      Fixture("calltree.default"), "-g", "4", "-pause", "20ms"},
+                     &r);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(reports.size(), 1u) << r.err;
+  EXPECT_EQ(reports[0]["count"], 4) << reports[0].dump();
+  EXPECT_GE(reports[0]["min_ns"].get<uint64_t>(), 20'000'000u);
+  EXPECT_NE(r.err.find("4 calls filtered out"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+#include "cli/latency_report.h"
+
+#include <fmt/format.h>
+#include <time.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "output/call_sink.h"
+#include "output/histogram.h"
+
+namespace gotap::cli {
+namespace {
+
+const char* GroupName(uint32_t hist_by) {
+  switch (hist_by) {
+    case GOTAP_BY_GOID:
+      return "goid";
+    case GOTAP_BY_TID:
+      return "tid";
+    case GOTAP_BY_PID:
+      return "pid";
+  }
+  return "";
+}
+
+}  // namespace
+
+LatencyReporter::LatencyReporter(const trace::TracePlan& plan, Options options, std::ostream& out,
+                                 std::ostream& err)
+    : plan_(plan), options_(options), out_(out), err_(err) {}
+
+void LatencyReporter::Report(bpf::Session& session, bool final) {
+  auto now = std::chrono::steady_clock::now();
+  if (!final && (!options_.every_seconds ||
+                 std::chrono::duration<double>(now - last_).count() < *options_.every_seconds)) {
+    return;
+  }
+  last_ = now;
+  struct timespec ts {};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t ts_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+
+  std::vector<output::LatencyHistogram> histograms;
+  if (options_.hist_by == GOTAP_BY_NONE) {
+    for (const trace::TracedFunction& fn : plan_.functions) {
+      if (fn.entry_only) continue;
+      auto slots = session.ReadHistogram(fn.func_id);
+      if (!slots.ok()) {
+        err_ << "gotap: " << slots.status().message() << "\n";
+        return;
+      }
+      histograms.push_back(output::LatencyHistogram::FromSlots(fn.name, *slots));
+    }
+  } else {
+    auto groups = session.ReadGroupedHistograms();
+    if (!groups.ok()) {
+      err_ << "gotap: " << groups.status().message() << "\n";
+      return;
+    }
+    std::sort(groups->begin(), groups->end(), [](const auto& a, const auto& b) {
+      return std::tie(a.func_id, a.group) < std::tie(b.func_id, b.group);
+    });
+    for (const bpf::GroupHistogram& g : *groups) {
+      if (g.func_id >= plan_.functions.size()) continue;
+      auto h = output::LatencyHistogram::FromSlots(plan_.functions[g.func_id].name, g.slots);
+      h.group_by = GroupName(options_.hist_by);
+      h.group = g.group;
+      histograms.push_back(std::move(h));
+    }
+  }
+  std::string text;
+  if (!options_.json) text += fmt::format("@ {}\n", output::FormatTimeOfDay(ts_ns));
+  if (!options_.json && histograms.empty()) text += "  no calls\n";
+  // Non-cumulative reports cover the time since the last one (the maps are cleared after it);
+  // a cumulative one covers the whole run so far.
+  if (options_.cumulative && final) calls_.clear();
+  for (const output::LatencyHistogram& h : histograms) {
+    if (!options_.cumulative || final) calls_[h.func] += h.count;
+    text += options_.json ? output::RenderHistogramJson(h, ts_ns) + "\n"
+                          : output::RenderHistogramText(h);
+  }
+  out_ << text << std::flush;
+  if (!options_.cumulative) {
+    (void)(options_.hist_by == GOTAP_BY_NONE ? session.ClearHistograms()
+                                             : session.ClearGroupedHistograms());
+  }
+}
+
+}  // namespace gotap::cli

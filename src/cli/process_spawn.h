@@ -1,0 +1,40 @@
+// Starting the command after `--` so that probes are in place before its first instruction, and
+// stopping cleanly on Ctrl-C. Shared by the subcommands that trace a live process.
+#pragma once
+
+#include <csignal>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace gotap::cli {
+
+// The file execvp would run for `command` (a PATH search for a bare name); nullopt if none.
+std::optional<std::string> ResolveCommand(const std::string& command);
+
+// Forks `argv` stopped before exec (SIGSTOP in the child); the caller attaches, then sends
+// SIGCONT. Returns the child's pid.
+StatusOr<int> SpawnStopped(const std::vector<std::string>& argv);
+
+// What a tracing subcommand's arguments name: the file that gets the probes, the process (0 =
+// every process running the file), and the probe patterns left over.
+struct TargetArgs {
+  std::string binary_path;
+  int pid = 0;
+  std::vector<std::string> probes;
+};
+
+// From `[BINARY] PROBE...`, `-p PID PROBE...` or `PROBE... -- COMMAND`: with a command, its
+// resolved path (the pid is known only once it is spawned); with -p, /proc/PID/exe; otherwise
+// the first positional. kInvalidArgument / kNotFound carry the one-line message to print.
+StatusOr<TargetArgs> ResolveTargetArgs(std::vector<std::string> positionals,
+                                       const std::vector<std::string>& command, int pid,
+                                       std::string_view subcommand);
+
+// SIGINT and SIGTERM set *flag to 1 (the run loops poll it) instead of killing gotap.
+void InstallStopHandlers(volatile std::sig_atomic_t* flag);
+
+}  // namespace gotap::cli
