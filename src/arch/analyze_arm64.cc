@@ -109,6 +109,8 @@ void AnalyzeArm64(uint64_t entry, Bytes code, CodeAnalysis* out) {
   if (branch >= 0 && static_cast<size_t>(branch) + 1 < body) {
     out->has_stack_check = true;
     out->stack_check_branch = entry + branch * 4;
+    out->morestack_block =
+        entry + static_cast<uint64_t>(branch * 4 + CondBranchDelta(words[branch]));
     out->entry_probe = entry + (branch + 1) * 4;
     out->entry_probe_kind = EntryProbeKind::kAfterStackCheck;
   } else {

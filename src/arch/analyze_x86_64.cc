@@ -117,6 +117,7 @@ void AnalyzeX86_64(uint64_t entry, Bytes code, const CapstoneView& capstone, Cod
   if (branch >= 0 && static_cast<size_t>(branch) + 1 < records.size()) {
     out->has_stack_check = true;
     out->stack_check_branch = entry + records[branch].offset;
+    out->morestack_block = records[branch].target;
     out->entry_probe = entry + records[branch + 1].offset;
     out->entry_probe_kind = EntryProbeKind::kAfterStackCheck;
   } else {

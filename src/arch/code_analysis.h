@@ -42,6 +42,10 @@ struct CodeAnalysis {
   // more every time the stack grows.
   bool has_stack_check = false;
   std::optional<uint64_t> stack_check_branch;
+  // The first instruction of the morestack block the stack check branches to (set iff
+  // stack_check_branch is): it runs only when the call is about to re-enter the function from its
+  // start (stack growth or a preemption request), never on a normal call.
+  std::optional<uint64_t> morestack_block;
 
   // Set iff the function has no return and leaves through a direct unconditional jump whose target
   // lies outside [entry, end) (a wrapper's tail call); the target of the last such jump.

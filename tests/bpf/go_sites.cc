@@ -48,6 +48,7 @@ StatusOr<FunctionSites> FindFunctionSites(const std::string& binary, const std::
   sites.stack_check = sites.entry;
   if (analysis.stack_check_branch) {
     ASSIGN_OR_RETURN(sites.stack_check, FileOffset(*bin, *analysis.stack_check_branch));
+    ASSIGN_OR_RETURN(sites.morestack, FileOffset(*bin, *analysis.morestack_block));
   }
   for (uint64_t ret : analysis.return_sites) {
     ASSIGN_OR_RETURN(uint64_t offset, FileOffset(*bin, ret));

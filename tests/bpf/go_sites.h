@@ -15,6 +15,7 @@ struct FunctionSites {
   uint64_t entry = 0;        // the first instruction
   uint64_t stack_check = 0;  // the conditional jump of the stack check; == entry for leaves
   uint64_t after_check = 0;  // the first instruction after the stack check; fires once per call
+  uint64_t morestack = 0;    // the morestack block's first instruction; 0 for leaves
   std::vector<uint64_t> returns;  // every RET
 };
 

@@ -61,6 +61,14 @@ Status AddTracedFunction(Session& session, SiteList& list, uint32_t func_id,
     list.offsets.push_back(offset);
     list.cookies.push_back(first + 1);
   }
+  // A de-duplicated entry needs the morestack block's site to recognise the re-entry.
+  if ((entry_flags & GOTAP_SITE_F_DEDUP) && sites.morestack != 0) {
+    ASSIGN_OR_RETURN(gotap_site_spec morestack,
+                     MakeSiteSpec(func_id, GOTAP_SITE_MORESTACK, Go119Layout(), {}));
+    ASSIGN_OR_RETURN(uint64_t cookie, session.AddSites(std::span(&morestack, 1)));
+    list.offsets.push_back(sites.morestack);
+    list.cookies.push_back(cookie);
+  }
   return Status::Ok();
 }
 

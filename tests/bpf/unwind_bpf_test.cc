@@ -88,7 +88,8 @@ TEST(UnwindBpfTest, StackerCompletesAcrossStackGrowth) {
 }
 
 // A site on the stack check's JBE fires again when morestack re-enters the function; with
-// GOTAP_SITE_F_DEDUP the second hit is ignored, without it the first frame is reported UNWOUND.
+// GOTAP_SITE_F_DEDUP (and a site on the morestack block) the second hit is ignored, without it
+// the first frame is reported UNWOUND.
 TEST(UnwindBpfTest, StackCheckSiteIsDeduplicated) {
   ASSERT_OK_AND_ASSIGN(Session session, Session::Create());
   StackerRun s;
