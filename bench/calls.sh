@@ -94,6 +94,32 @@ gotap_cli_runs() {
   echo "$runs"
 }
 
+# Runs the untraced harness under `gotap latency --json -o FILE ADDER main.add` (every process of
+# the binary; each call's latency goes into the kernel's histogram, no per-call record). Prints the
+# runs; checks that the final report counted every call. Ready: its "tracing" line (after attach).
+gotap_latency_runs() {
+  local reports err pid runs ticks counted
+  reports=$(mktemp) err=$(mktemp)
+  "$gotap" latency --json -o "$reports" "$adder" main.add 2>"$err" &
+  pid=$!
+  if ! wait_for_line "$err" "gotap: tracing" 60; then
+    echo "bench: gotap latency did not start: $(head -3 "$err")" >&2
+    stop_pid "$pid"
+    return 1
+  fi
+  ticks=$(cpu_ticks "$pid")
+  runs=$(lib_runs none) || { stop_pid "$pid"; return 1; }
+  tracer_cpu "gotap latency (userspace)" $(($(cpu_ticks "$pid") - ticks))
+  stop_pid "$pid"
+  counted=$(jq -s 'map(select(.func == "main.add") | .count) | add' "$reports")
+  if [[ $counted != $((BENCH_CALLS * BENCH_RUNS)) ]]; then
+    echo "bench: gotap latency counted '$counted' calls, expected $((BENCH_CALLS * BENCH_RUNS))" >&2
+    return 1
+  fi
+  rm -f "$reports" "$err"
+  echo "$runs"
+}
+
 # prog_ns_per_run PID — mean ns per run of the busiest BPF program a process holds, from the
 # run_time_ns and run_cnt of its fdinfo (counted only while run-time statistics are on).
 prog_ns_per_run() {
@@ -143,6 +169,13 @@ bench_calls() {
   echo "== 2. calls: main.add in adder.default, $n calls per run;" \
     "$BENCH_ROUNDS rounds x $BENCH_RUNS runs per mode"
   "$gotap" funcs "$adder" main.add | sed 's/^/   /'
+  # The instruction each probe lands on decides its cost (emulated or single-stepped).
+  local site
+  site=$("$gotap" funcs --json "$adder" main.add)
+  jq -cn --argjson s "$site" '{section:"sites", name:"main.add entry",
+    unit:"", samples:[], addr:($s.entry_probe), insn:$s.entry_probe_instruction}' >>"$BENCH_RESULTS"
+  jq -cn --argjson s "$site" '$s.returns[] | {section:"sites", name:"main.add return",
+    unit:"", samples:[], addr:., insn:"ret"}' >>"$BENCH_RESULTS"
   if "$gotap" trace --help | grep -Eiq -- '--(count|entry-only|no-args|no-return)'; then
     note "gotap trace --help lists a counting flag; this script still counts through the library"
   else
@@ -164,6 +197,8 @@ bench_calls() {
     done
     runs=$(gotap_cli_runs) || return 1
     echo "$runs" >>"$dir/cli"
+    runs=$(gotap_latency_runs) || return 1
+    echo "$runs" >>"$dir/latency"
   done
   local calls=",\"calls\":$n" row
   for row in "untraced:(a) untraced" \
@@ -171,7 +206,8 @@ bench_calls() {
     "count:(c) gotap entry-only count (library)" \
     "empty:(e) gotap empty probes, entry+RET (library)" \
     "full:(d) gotap full trace (library, records read)" \
-    "cli:(d) gotap trace --json -o FILE (CLI attached)"; do
+    "cli:(d) gotap trace --json -o FILE (CLI attached)" \
+    "latency:(g) gotap latency (CLI attached, in-kernel histogram)"; do
     mode=${row%%:*}
     result calls "${row#*:}" s "$calls" "$(jq .seconds "$dir/$mode")"
     result calls_cpu "${row#*:}" s "$calls" "$(jq .cpu_seconds "$dir/$mode")"

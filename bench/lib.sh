@@ -18,6 +18,12 @@ BENCH_DLV_CALLS=${BENCH_DLV_CALLS:-2000}
 BENCH_DLV_RUNS=${BENCH_DLV_RUNS:-3}
 BENCH_ATTACH_RUNS=${BENCH_ATTACH_RUNS:-5}
 BENCH_ATTACH_GLOB=${BENCH_ATTACH_GLOB:-github.com/evanw/esbuild/internal/*}
+# Benchmarks 4-6: runs per figure, bpftrace's function counts (each of its perf-event uprobes
+# takes ~0.1 s to detach, so 1000 would take minutes), the call rates tried, seconds per rate.
+BENCH_SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
+BENCH_SCALE_BPFTRACE=${BENCH_SCALE_BPFTRACE:-10 100}
+BENCH_RATES=${BENCH_RATES:-5000 10000 20000 40000 80000 160000}
+BENCH_RATE_SECONDS=${BENCH_RATE_SECONDS:-3}
 
 # result SECTION NAME UNIT EXTRA_JSON SAMPLES — EXTRA_JSON is "" or ',"key":value,...';
 # SAMPLES is a list of numbers separated by blanks.

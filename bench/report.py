@@ -14,6 +14,8 @@ COUNT = "(c) gotap entry-only count (library)"
 EMPTY = "(e) gotap empty probes, entry+RET (library)"
 FULL = ("(d) gotap full trace (library, records read)",
         "(d) gotap trace --json -o FILE (CLI attached)")
+LATENCY = "(g) gotap latency (CLI attached, in-kernel histogram)"
+GOAL_LATENCY_VS_EMPTY = 1.10
 
 
 def load(path):
@@ -146,6 +148,8 @@ def goals(rows, wall, cpu):
     for name in FULL:
         compare(f"{name[4:]} within 15% of empty probes at the same sites", name, EMPTY,
                 GOAL_FULL_VS_EMPTY)
+    compare("gotap latency within 10% of empty probes at the same sites", LATENCY, EMPTY,
+            GOAL_LATENCY_VS_EMPTY)
     full_bpf, empty_bpf = rows.get(("bpf_ns", "gotap full")), rows.get(("bpf_ns", "gotap empty"))
     if full_bpf and empty_bpf and EMPTY in cpu:
         extra = (med(full_bpf) - med(empty_bpf)) * full_bpf["hits_per_call"]
@@ -161,6 +165,28 @@ def goals(rows, wall, cpu):
                  f"max {max(r['samples']):.0f} ms")
 
 
+def sites_table(rows):
+    sites = [r for (s, _), r in rows.items() if s == "sites"]
+    if sites:
+        print("\nProbe sites of main.add (gotap funcs --json): the instruction each probe lands on")
+        for r in sites:
+            print(f"   {r['name']:<24}{r['addr']:#x}  {r['insn']}")
+
+
+def scale_ratios(rows):
+    """bpftrace / gotap for the attach and detach rows measured with both tools."""
+    pairs = []
+    for (sec, name), r in rows.items():
+        if sec == "scale" and ", bpftrace, " in name:
+            peer = rows.get((sec, name.replace(", bpftrace, ", ", gotap, ")))
+            if peer and r["samples"] and peer["samples"]:
+                pairs.append((name.replace(", bpftrace", ""), med(r) / med(peer)))
+    if pairs:
+        print("\nAttach/detach, bpftrace time / gotap time (median)")
+        for name, ratio in pairs:
+            print(f"   {name:<64}{ratio:>8.1f}x")
+
+
 def main():
     rows, notes = load(sys.argv[1])
     print_section(rows, "funcs", "Benchmark 1: gotap funcs on esbuild 0.24.2")
@@ -168,6 +194,12 @@ def main():
     print_section(rows, "calls_cpu", "Benchmark 2: adder runs, the target's CPU time (user+sys)")
     print_section(rows, "e2e", "Benchmark 2: whole commands (hyperfine)")
     print_section(rows, "attach", "Benchmark 3: attach and detach")
+    print_section(rows, "scale", "Benchmark 4: attach (start to ready) and detach (SIGINT to exit) "
+                  "by number of functions")
+    scale_ratios(rows)
+    print_section(rows, "rate", "Benchmark 5: pacer call rate traced to a file (2 goroutines)")
+    print_section(rows, "first", "Benchmark 6: time to the first event")
+    sites_table(rows)
     wall = calls_table(rows, ("calls", "e2e"),
                        "Per call by wall time: ns/call = wall / N, for whole commands (wall(N) - "
                        "wall(0)) / N;\n   overhead = ns/call - ns/call of the untraced baseline")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks, run in one go so the ratios compare like with like on a shared machine.
 # Usage: bench/run.sh [BUILD_DIR] [SECTION...]   (make bench runs it with BUILD_DIR = build)
-#   SECTION: funcs | calls | attach (default: all three, in that order)
+#   SECTION: funcs | calls | attach | scale | rate | first (default: all, in that order)
 #   Environment: BENCH_CALLS (100000), BENCH_ROUNDS (4), BENCH_RUNS (2), BENCH_DLV_CALLS (2000),
 #   BENCH_DLV_RUNS (3), BENCH_ATTACH_RUNS (5), BENCH_ATTACH_GLOB, BENCH_KEEP (a file to keep
 #   the raw JSON lines in). Benchmarks 2 and 3 load BPF programs: run as root.
@@ -15,11 +15,11 @@ build=$(cd "${1:-$repo/build}" 2>/dev/null && pwd) || {
 }
 shift $(($# > 0 ? 1 : 0))
 sections=("$@")
-((${#sections[@]})) || sections=(funcs calls attach)
+((${#sections[@]})) || sections=(funcs calls attach scale rate first)
 for section in "${sections[@]}"; do
   case $section in
-    funcs | calls | attach) ;;
-    *) echo "bench: unknown section $section (funcs, calls, attach)" >&2; exit 2 ;;
+    funcs | calls | attach | scale | rate | first) ;;
+    *) echo "bench: unknown section $section (funcs, calls, attach, scale, rate, first)" >&2; exit 2 ;;
   esac
 done
 
@@ -31,6 +31,8 @@ source "$repo/bench/funcs.sh"
 source "$repo/bench/calls.sh"
 # shellcheck source=bench/attach.sh
 source "$repo/bench/attach.sh"
+# shellcheck source=bench/scale.sh
+source "$repo/bench/scale.sh"
 
 for tool in hyperfine jq bpftrace dlv python3; do
   command -v "$tool" >/dev/null || {
@@ -72,7 +74,9 @@ for section in "${sections[@]}"; do
       continue
     fi
   fi
-  "bench_$section" || failed+=("$section")
+  fn=bench_$section
+  [[ $section == first ]] && fn=bench_first_event
+  "$fn" || failed+=("$section")
 done
 echo "load average at end: $(load_average)"
 
