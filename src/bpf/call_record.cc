@@ -15,11 +15,17 @@ StatusOr<CallRecordView> ParseCallRecord(Bytes raw) {
   std::memcpy(&view.header, raw.data(), sizeof(gotap_call_record));
   size_t body = raw.size() - sizeof(gotap_call_record);
   size_t args = view.header.args_len, results = view.header.results_len;
-  if (args > GOTAP_AREA_MAX || results > GOTAP_AREA_MAX || args + results > body) {
-    return Malformed("record areas of {}+{} bytes in {} bytes", args, results, body);
+  size_t ns = (view.header.flags & GOTAP_REC_NS) ? sizeof(gotap_ns_set) : 0;
+  if (args > GOTAP_AREA_MAX || results > GOTAP_AREA_MAX || args + results + ns > body) {
+    return Malformed("record areas of {}+{}+{} bytes in {} bytes", args, results, ns, body);
   }
   view.args = raw.subspan(sizeof(gotap_call_record), args);
   view.results = raw.subspan(sizeof(gotap_call_record) + args, results);
+  if (ns) {
+    gotap_ns_set set{};
+    std::memcpy(&set, raw.data() + sizeof(gotap_call_record) + args + results, sizeof(set));
+    view.ns = set;
+  }
   return view;
 }
 
@@ -63,7 +69,8 @@ std::string RecordFlagsToString(uint16_t flags) {
       {GOTAP_REC_ARGS_MISSING, "ARGS_MISSING"},
       {GOTAP_REC_CAPTURE_FAULT, "CAPTURE_FAULT"},
       {GOTAP_REC_TRUNCATED, "TRUNCATED"},
-      {GOTAP_REC_OPEN, "OPEN"}};
+      {GOTAP_REC_OPEN, "OPEN"},
+      {GOTAP_REC_NS, "NS"}};
   std::vector<std::string> parts;
   for (auto [bit, name] : kNames) {
     if (flags & bit) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "base/byte_reader.h"
 #include "base/status.h"
 #include "bpf/gotap_intf.h"
+#include "bpf/gotap_ns.h"
 
 namespace gotap::bpf {
 
@@ -18,8 +20,9 @@ namespace gotap::bpf {
 // valid only as long as those are (inside a Session::Poll callback, unless copied).
 struct CallRecordView {
   gotap_call_record header{};
-  Bytes args;     // the entry site's capture area
-  Bytes results;  // the RET site's capture area; empty unless GOTAP_REC_COMPLETE
+  Bytes args;                      // the entry site's capture area
+  Bytes results;                   // the RET site's capture area; empty unless GOTAP_REC_COMPLETE
+  std::optional<gotap_ns_set> ns;  // GOTAP_REC_NS: the emitting thread's namespaces
 
   std::string ToString() const;
 };

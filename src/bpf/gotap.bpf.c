@@ -13,6 +13,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "bpf/gotap_intf.h"
+#include "bpf/ns_read.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -64,6 +65,24 @@ struct {
   __type(value, __u64);
 } hist SEC(".maps");
 
+/* Latency histograms per (function, group) for hist_by != GOTAP_BY_NONE; sized by userspace (1
+ * entry when unused). Entries are allocated when first used, not up front. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+  __uint(max_entries, 4096);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, struct gotap_hist_key);
+  __type(value, struct gotap_hist_value);
+} hist_by SEC(".maps");
+
+/* Set by userspace before load (see gotap_intf.h); the verifier drops the code they disable. */
+const volatile __u32 n_filters = 0;
+const volatile struct gotap_filter_cond filters[GOTAP_MAX_FILTERS] = {};
+const volatile __u32 hist_group_by = GOTAP_BY_NONE;
+/* Nonzero: every record carries the namespaces of the thread that emits it (`--ns`). */
+const volatile __u32 with_ns = 0;
+const volatile struct gotap_hist_value empty_hist = {};
+
 enum {
   kAreaMask = GOTAP_AREA_MAX - 1,
   kDepthMask = GOTAP_STACK_DEPTH - 1,
@@ -96,7 +115,9 @@ struct scratch {
   __u8 results[GOTAP_AREA_MAX];
   __u8 results_slack[GOTAP_AREA_MAX + 16];
   struct gotap_call_record rec;
-  __u8 rec_data[4 * GOTAP_AREA_MAX]; /* both areas, each proven < 2 * GOTAP_AREA_MAX */
+  /* both areas, each proven < 2 * GOTAP_AREA_MAX, then the namespace set (GOTAP_REC_NS) */
+  __u8 rec_data[4 * GOTAP_AREA_MAX + sizeof(struct gotap_ns_set)];
+  struct gotap_ns_set ns;
 };
 
 struct {
@@ -105,6 +126,8 @@ struct {
   __type(key, __u32);
   __type(value, struct scratch);
 } scratch_map SEC(".maps");
+
+#include "bpf/iface_walk.bpf.h"
 
 /* Initial value for a goroutine's shadow stack (n = 0). */
 const volatile struct gotap_shadow_stack empty_stack = {};
@@ -169,6 +192,8 @@ static long read_value_cb(__u64 i, struct loop_ctx* lc) {
   } else if (c->source == GOTAP_SRC_STACK) {
     void* addr = (void*)(s->regs[kSpIndex] + (__s64)c->offset);
     if (bpf_probe_read_user(&v, size, addr)) s->cap_flags |= GOTAP_REC_CAPTURE_FAULT;
+  } else if (c->source == GOTAP_SRC_SCOPE || c->source == GOTAP_SRC_SCOPE_END) {
+    v = ctx_loan_read(s, c);
   }
   if (size < 8) v &= (1ULL << (size * 8)) - 1;
   s->values[i & (GOTAP_MAX_CAPTURES - 1)] = v;
@@ -205,6 +230,12 @@ static long pack_slot_cb(__u64 i, struct loop_ctx* lc) {
   OPAQUE(at);
   *(__u64*)(out + (at & kAreaMask)) = v; /* little-endian: the low `size` bytes count */
   off += size;
+  if (deref && c->deref >= GOTAP_DEREF_IFACE && c->deref <= GOTAP_DEREF_IFACE_LEND) {
+    __u64 data = s->values[c->len_slot & (GOTAP_MAX_CAPTURES - 1)];
+    if (c->deref == GOTAP_DEREF_IFACE_LEND) ctx_loan_store(s, v, data);
+    s->off = iface_pack(s, out, off, c, v, data);
+    return 0;
+  }
   if (deref) {
     __u64 want = c->max_len;
     if (c->deref == GOTAP_DEREF_STRING_DATA) {
@@ -255,13 +286,53 @@ static __always_inline __u64 area_len(__u64 len) {
   return len & (2 * GOTAP_AREA_MAX - 1);
 }
 
+/* Whether every condition on `field`s in [first, last] holds. A missing duration (has_duration
+ * = 0) fails duration conditions. */
+static __always_inline int filters_hold(__u8 first, __u8 last, __u64 goid, __u64 pid, __u64 tid,
+                                        __u64 duration, int has_duration) {
+  for (__u32 i = 0; i < GOTAP_MAX_FILTERS; ++i) {
+    if (i >= n_filters) break;
+    __u8 field = filters[i].field;
+    if (field < first || field > last) continue;
+    __u64 v = 0;
+    if (field == GOTAP_FF_GOID)
+      v = goid;
+    else if (field == GOTAP_FF_PID)
+      v = pid;
+    else if (field == GOTAP_FF_TID)
+      v = tid;
+    else if (!has_duration)
+      return 0;
+    else
+      v = duration;
+    if (!gotap_filter_holds(filters[i].op, v, filters[i].value)) return 0;
+  }
+  return 1;
+}
+
+/* The conditions checked when a call ends: the thread it entered on, its duration. */
+static __always_inline int call_passes(const struct scratch* s, const struct gotap_frame* f,
+                                       __u64 duration, int has_duration) {
+  if (n_filters == 0) return 1;
+  return filters_hold(GOTAP_FF_TID, GOTAP_FF_DURATION, 0, 0, f->tid, duration, has_duration);
+}
+
 /* Emits one record for frame f at shadow-stack level `level`. Its arguments come from
  * frame_args (and are deleted there) or, for an ENTRY_ONLY hit, from s->args. */
 static __always_inline void emit(struct scratch* s, const struct gotap_frame* f, __u32 level,
                                  __u16 flags, int with_results) {
+  int entry_only = (flags & GOTAP_REC_ENTRY_ONLY) != 0;
+  if (!call_passes(s, f, s->now - f->entry_ns, !entry_only)) {
+    count(GOTAP_CTR_FILTERED);
+    if (!entry_only && f->has_args) {
+      struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = level};
+      bpf_map_delete_elem(&frame_args, &ak);
+    }
+    return;
+  }
   struct gotap_call_record* r = &s->rec;
   r->entry_ns = f->entry_ns;
-  r->duration_ns = (flags & GOTAP_REC_ENTRY_ONLY) ? 0 : s->now - f->entry_ns;
+  r->duration_ns = entry_only ? 0 : s->now - f->entry_ns;
   r->goid = s->key.goid;
   r->depth = f->depth;
   r->tgid = s->key.tgid;
@@ -291,10 +362,20 @@ static __always_inline void emit(struct scratch* s, const struct gotap_frame* f,
     results_len = area_len(s->results_len);
     bpf_probe_read_kernel(s->rec_data + args_len, results_len, s->results);
   }
+  __u64 ns_len = 0;
+  if (with_ns) {
+    gotap_read_task_ns(bpf_get_current_task_btf(), &s->ns);
+    __u64 at = args_len + results_len;
+    OPAQUE(at);
+    at &= 4 * GOTAP_AREA_MAX - 1;
+    bpf_probe_read_kernel(s->rec_data + at, sizeof(s->ns), &s->ns);
+    ns_len = sizeof(s->ns);
+    flags |= GOTAP_REC_NS;
+  }
   r->flags = flags;
   r->args_len = args_len;
   r->results_len = results_len;
-  __u64 size = sizeof(*r) + args_len + results_len;
+  __u64 size = sizeof(*r) + args_len + results_len + ns_len;
   /* Waking the reader for every record costs more than writing it (an irq_work and a context
    * switch per record when the reader keeps up). The reader polls on a timer instead; it is only
    * woken when the ring is an eighth full. */
@@ -333,7 +414,11 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
     __u32 n = st->n;
     if ((spec->flags & GOTAP_SITE_F_DEDUP) && n > 0 && n <= GOTAP_STACK_DEPTH) {
       struct gotap_frame* top = &st->frames[(n - 1) & kDepthMask];
-      if (top->depth == s->depth && top->func_id == spec->func_id) {
+      /* The same call re-entering after morestack: its frame is already open. Without the
+       * MORESTACK mark it is a new call at the same depth (the open frame was abandoned, e.g.
+       * by a panic), handled below like any abandoned frame. */
+      if (top->depth == s->depth && top->func_id == spec->func_id && top->reentry) {
+        top->reentry = 0;
         count(GOTAP_CTR_DEDUPED);
         return;
       }
@@ -351,6 +436,7 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
     f->tid = s->tid;
     f->rec_flags = s->cap_flags;
     f->has_args = 0;
+    f->reentry = 0;
     emit(s, f, st ? st->n : 0, GOTAP_REC_ENTRY_ONLY, 0);
     if (st && st->n == 0) bpf_map_delete_elem(&stacks, &s->key);
     return;
@@ -375,6 +461,7 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
   f->tid = s->tid;
   f->rec_flags = s->cap_flags;
   f->has_args = 0;
+  f->reentry = 0;
   if (spec->ncaptures) {
     struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = n};
     if (bpf_map_update_elem(&frame_args, &ak, &s->args, BPF_ANY) == 0)
@@ -383,6 +470,18 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
       f->rec_flags |= GOTAP_REC_ARGS_MISSING;
   }
   st->n = n + 1;
+}
+
+/* A MORESTACK site: the goroutine's innermost open frame, if it is this function's at this
+ * depth, is about to be re-entered from the function's start; mark it so that the entry site's
+ * second hit is not taken for a new call. */
+static __always_inline void on_morestack(const struct gotap_site_spec* spec, struct scratch* s) {
+  struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
+  if (!st) return;
+  __u32 n = st->n;
+  if (n == 0 || n > GOTAP_STACK_DEPTH) return;
+  struct gotap_frame* top = &st->frames[(n - 1) & kDepthMask];
+  if (top->depth == s->depth && top->func_id == spec->func_id) top->reentry = 1;
 }
 
 static __always_inline void hist_add(__u32 func, __u32 slot, __u64 value, int op) {
@@ -398,7 +497,38 @@ static __always_inline void hist_add(__u32 func, __u32 slot, __u64 value, int op
     *p = value;
 }
 
-static __always_inline void record_latency(__u32 func, __u64 d) {
+/* Adds duration d to the (func, group) histogram in hist_by, creating it when needed. */
+static __always_inline void record_grouped_latency(__u32 func, __u64 group, __u64 d) {
+  struct gotap_hist_key key = {.func_id = func, .group = group};
+  struct gotap_hist_value* h = bpf_map_lookup_elem(&hist_by, &key);
+  if (!h) {
+    bpf_map_update_elem(&hist_by, &key, (const void*)&empty_hist, BPF_NOEXIST);
+    h = bpf_map_lookup_elem(&hist_by, &key);
+    if (!h) {
+      count(GOTAP_CTR_HIST_FULL);
+      return;
+    }
+  }
+  h->slots[gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1)] += 1;
+  h->slots[GOTAP_HIST_SUM] += d;
+  if (h->slots[GOTAP_HIST_MIN] == 0 || d < h->slots[GOTAP_HIST_MIN]) h->slots[GOTAP_HIST_MIN] = d;
+  if (d > h->slots[GOTAP_HIST_MAX]) h->slots[GOTAP_HIST_MAX] = d;
+}
+
+static __always_inline void record_latency(const struct scratch* s, const struct gotap_frame* f,
+                                           __u64 d) {
+  if (!call_passes(s, f, d, 1)) {
+    count(GOTAP_CTR_FILTERED);
+    return;
+  }
+  __u32 func = f->func_id;
+  if (hist_group_by != GOTAP_BY_NONE) {
+    __u64 group = hist_group_by == GOTAP_BY_GOID  ? s->key.goid
+                  : hist_group_by == GOTAP_BY_TID ? f->tid
+                                                  : s->key.tgid;
+    record_grouped_latency(func, group, d);
+    return;
+  }
   hist_add(func, gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1), 1, 0);
   hist_add(func, GOTAP_HIST_SUM, d, 0);
   hist_add(func, GOTAP_HIST_MIN, d, 1);
@@ -422,7 +552,7 @@ static __always_inline void on_return(const struct gotap_site_spec* spec, struct
     count(GOTAP_CTR_UNMATCHED_RETURN);
     st->n = n - 1;
   } else if (spec->flags & GOTAP_SITE_F_HISTOGRAM) {
-    record_latency(spec->func_id, s->now - f->entry_ns);
+    record_latency(s, f, s->now - f->entry_ns);
     st->n = n - 1;
   } else {
     __u32 results_len = capture(spec, s, s->results);
@@ -467,10 +597,16 @@ int gotap_site(struct pt_regs* ctx) {
     s->key.pad = 0;
     s->tid = (__u32)pid_tgid;
     s->now = bpf_ktime_get_ns();
-    if (spec->kind == GOTAP_SITE_ENTRY)
+    if (n_filters != 0 &&
+        !filters_hold(GOTAP_FF_GOID, GOTAP_FF_PID, s->key.goid, s->key.tgid, 0, 0, 0)) {
+      /* Counted once per call, at its entry. */
+      if (spec->kind == GOTAP_SITE_ENTRY) count(GOTAP_CTR_FILTERED);
+    } else if (spec->kind == GOTAP_SITE_ENTRY)
       on_entry(spec, s);
     else if (spec->kind == GOTAP_SITE_RETURN)
       on_return(spec, s);
+    else if (spec->kind == GOTAP_SITE_MORESTACK)
+      on_morestack(spec, s);
     else
       count(GOTAP_CTR_BAD_COOKIE);
   }

@@ -33,12 +33,16 @@ enum gotap_limits {
 enum gotap_site_kind {
   GOTAP_SITE_ENTRY = 1,  /* push a frame (or emit at once with GOTAP_SITE_F_ENTRY_ONLY) */
   GOTAP_SITE_RETURN = 2, /* a RET instruction: pop the matching frame, emit one record */
-  GOTAP_SITE_COUNT = 3   /* benchmarks: add 1 to func_counts[func_id]; nothing else */
+  GOTAP_SITE_COUNT = 3,  /* benchmarks: add 1 to func_counts[func_id]; nothing else */
+  /* The function's morestack block (paired with a GOTAP_SITE_F_DEDUP entry): the next entry hit
+   * at this depth is the same call re-entering the function, not a new call. */
+  GOTAP_SITE_MORESTACK = 4
 };
 
 enum gotap_site_flags {
-  /* ENTRY: ignore a hit when the goroutine's top frame has the same depth and function. For
-   * sites that fire a second time when morestack re-enters the function from its start. */
+  /* ENTRY: ignore a hit when the goroutine's top frame has the same depth and function and its
+   * MORESTACK site fired since (the function re-entered from its start after morestack). For
+   * entry sites before the stack check's branch, which fire again on that re-entry. */
   GOTAP_SITE_F_DEDUP = 1,
   /* ENTRY: the function has no RET to probe; emit an ENTRY_ONLY record with the arguments. */
   GOTAP_SITE_F_ENTRY_ONLY = 2,
@@ -98,8 +102,13 @@ enum gotap_g_source {
 
 enum gotap_capture_source {
   GOTAP_SRC_NONE = 0,
-  GOTAP_SRC_REG = 1,  /* offset = byte offset into struct pt_regs (multiple of 8) */
-  GOTAP_SRC_STACK = 2 /* offset = bytes from SP at the site; at a Go entry 0(SP) = return pc */
+  GOTAP_SRC_REG = 1,   /* offset = byte offset into struct pt_regs (multiple of 8) */
+  GOTAP_SRC_STACK = 2, /* offset = bytes from SP at the site; at a Go entry 0(SP) = return pc */
+  /* --ctx-from (iface_intf.h): word offset/8 of the context lent to this goroutine by a live
+   * caller, 0 when there is none. */
+  GOTAP_SRC_SCOPE = 3,
+  /* --ctx-from, at a RET of the lending function: ends the loan made at this depth; reads 0. */
+  GOTAP_SRC_SCOPE_END = 4
 };
 
 enum gotap_deref {
@@ -108,12 +117,20 @@ enum gotap_deref {
    * length slot is read as a signed 64-bit number of the slot's size; negative means 0. */
   GOTAP_DEREF_STRING_DATA = 1,
   /* The raw value is a pointer; copy max_len bytes from it. */
-  GOTAP_DEREF_BYTES = 2
+  GOTAP_DEREF_BYTES = 2,
+  /* The raw value is an interface's first word, len_slot holds its data word: walk it and what
+   * it refers to (iface_intf.h). IFACE: word 0 is an itab; EFACE (any): word 0 is a *_type. */
+  GOTAP_DEREF_IFACE = 3,
+  GOTAP_DEREF_EFACE = 4,
+  /* As IFACE, and lends the interface to the calls below this one on the goroutine (--ctx-from:
+   * see GOTAP_SRC_SCOPE). */
+  GOTAP_DEREF_IFACE_LEND = 5
 };
 
 /* One captured value. In the record's capture area each slot, in spec order, is written as
  * `size` raw little-endian bytes; a slot with deref != NONE is followed by a __u16 byte count
- * n and n bytes of target memory (n = 0 and GOTAP_REC_CAPTURE_FAULT if the read failed). When
+ * n and n bytes of target memory (n = 0 and GOTAP_REC_CAPTURE_FAULT if the read failed; for
+ * the interface derefs, n bytes of walk nodes: see iface_intf.h). When
  * the area would exceed GOTAP_AREA_MAX the record has GOTAP_REC_TRUNCATED: a copy is shortened,
  * or the area ends before the first slot whose raw value (and count) did not fit. */
 struct gotap_capture {
@@ -148,11 +165,15 @@ enum gotap_record_flags {
   GOTAP_REC_ARGS_MISSING = 8,   /* the stored arguments were lost (map full or evicted) */
   GOTAP_REC_CAPTURE_FAULT = 16, /* a capture read failed; its bytes are zero / n = 0 */
   GOTAP_REC_TRUNCATED = 32,     /* a capture area hit GOTAP_AREA_MAX */
-  GOTAP_REC_OPEN = 64           /* set by userspace only: still open when the session drained */
+  GOTAP_REC_OPEN = 64,          /* set by userspace only: still open when the session drained */
+  /* The record ends with a struct gotap_ns_set: the namespaces of the thread that emitted it
+   * (the return's thread; the entry's for ENTRY_ONLY; the detecting one for UNWOUND). */
+  GOTAP_REC_NS = 128
 };
 
 /* One ring buffer record: this header, then args_len bytes of the entry's capture area, then
- * results_len bytes of the RET's capture area. Times are bpf_ktime_get_ns (CLOCK_MONOTONIC). */
+ * results_len bytes of the RET's capture area, then a struct gotap_ns_set iff GOTAP_REC_NS.
+ * Times are bpf_ktime_get_ns (CLOCK_MONOTONIC). */
 struct gotap_call_record {
   __u64 entry_ns;
   __u64 duration_ns; /* COMPLETE: RET − entry; UNWOUND: detection − entry (an upper bound) */
@@ -184,7 +205,7 @@ struct gotap_frame {
   __u32 tid;
   __u16 rec_flags; /* GOTAP_REC_* flags gathered at the entry (capture faults, truncation) */
   __u16 has_args;  /* 1 iff frame_args holds this frame's capture area */
-  __u32 pad;
+  __u32 reentry;   /* 1 iff the function's MORESTACK site fired: its next entry hit is a re-entry */
 };
 
 struct gotap_shadow_stack {
@@ -219,7 +240,75 @@ enum gotap_counter {
   GOTAP_CTR_STACK_MAP_FULL,   /* a goroutine's shadow stack could not be created */
   GOTAP_CTR_PREEMPTED,        /* hits dropped: the CPU's scratch space was in use (the
                                * program was preempted by another run on the same CPU) */
+  GOTAP_CTR_FILTERED,         /* calls left out by the filters (not a loss) */
+  GOTAP_CTR_HIST_FULL,        /* latencies lost: the grouped histogram map was full */
   GOTAP_CTR_NUM
+};
+
+/* In-kernel filters (`--filter 'goid==17'`): up to GOTAP_MAX_FILTERS conditions, all of which
+ * must hold, set once before the program loads (read-only data, so a session without filters
+ * runs none of the code). goid and pid are the same at every site of a goroutine, so they are
+ * checked first thing at each hit: a filtered goroutine never gets a frame. tid (the thread at
+ * the call's entry) and duration are checked when a record would be emitted or a latency added;
+ * a call without a duration (ENTRY_ONLY) fails every duration condition. */
+enum gotap_filter_field {
+  GOTAP_FF_GOID = 1,
+  GOTAP_FF_PID = 2,
+  GOTAP_FF_TID = 3,
+  GOTAP_FF_DURATION = 4 /* ns */
+};
+
+enum gotap_filter_op {
+  GOTAP_OP_EQ = 1,
+  GOTAP_OP_NE = 2,
+  GOTAP_OP_LT = 3,
+  GOTAP_OP_LE = 4,
+  GOTAP_OP_GT = 5,
+  GOTAP_OP_GE = 6
+};
+
+enum { GOTAP_MAX_FILTERS = 8 };
+
+struct gotap_filter_cond {
+  __u8 field; /* enum gotap_filter_field */
+  __u8 op;    /* enum gotap_filter_op */
+  __u16 pad;
+  __u32 pad2;
+  __u64 value;
+};
+
+/* Whether `v` satisfies `op value` (unsigned comparison). Shared with userspace tests. */
+static inline int gotap_filter_holds(__u8 op, __u64 v, __u64 value) {
+  switch (op) {
+    case GOTAP_OP_EQ:
+      return v == value;
+    case GOTAP_OP_NE:
+      return v != value;
+    case GOTAP_OP_LT:
+      return v < value;
+    case GOTAP_OP_LE:
+      return v <= value;
+    case GOTAP_OP_GT:
+      return v > value;
+    case GOTAP_OP_GE:
+      return v >= value;
+  }
+  return 0;
+}
+
+/* Latency histograms split by goroutine, thread or process (`gotap latency --by`): per-CPU hash
+ * `hist_by`, key (func_id, group), value the GOTAP_HIST_SLOTS slots of enum gotap_hist. The
+ * thread of a call is the one it entered on. */
+enum gotap_hist_by { GOTAP_BY_NONE = 0, GOTAP_BY_GOID = 1, GOTAP_BY_TID = 2, GOTAP_BY_PID = 3 };
+
+struct gotap_hist_key {
+  __u32 func_id;
+  __u32 pad;
+  __u64 group; /* goid, tid or pid */
+};
+
+struct gotap_hist_value {
+  __u64 slots[GOTAP_HIST_SLOTS];
 };
 
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_capture) == 8, "gotap_capture layout");
@@ -231,7 +320,11 @@ GOTAP_STATIC_ASSERT(sizeof(struct gotap_frame) == 32, "gotap_frame layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_shadow_stack) == 8 + 32 * GOTAP_STACK_DEPTH,
                     "gotap_shadow_stack layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_key) == 16, "gotap_args_key layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_filter_cond) == 16, "gotap_filter_cond layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_hist_key) == 16, "gotap_hist_key layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_value) == 8 + GOTAP_AREA_MAX,
                     "gotap_args_value layout");
+
+#include "bpf/iface_intf.h"
 
 #endif /* GOTAP_BPF_GOTAP_INTF_H_ */

@@ -78,9 +78,20 @@ Status ValidateOptions(const SessionOptions& o) {
     return InvalidArgument("ring buffer size {} is not a power of two >= the page size {}",
                            o.ring_bytes, page);
   }
-  if (o.max_sites == 0 || o.max_goroutines == 0 || o.max_arg_frames == 0 || o.max_funcs == 0) {
+  if (o.max_sites == 0 || o.max_goroutines == 0 || o.max_arg_frames == 0 || o.max_funcs == 0 ||
+      o.max_hist_groups == 0) {
     return InvalidArgument("map sizes must be positive");
   }
+  if (o.filters.size() > GOTAP_MAX_FILTERS) {
+    return InvalidArgument("{} filter conditions; at most {}", o.filters.size(), GOTAP_MAX_FILTERS);
+  }
+  for (const gotap_filter_cond& c : o.filters) {
+    if (c.field < GOTAP_FF_GOID || c.field > GOTAP_FF_DURATION || c.op < GOTAP_OP_EQ ||
+        c.op > GOTAP_OP_GE) {
+      return InvalidArgument("bad filter condition (field {}, op {})", c.field, c.op);
+    }
+  }
+  if (o.hist_by > GOTAP_BY_PID) return InvalidArgument("bad histogram grouping {}", o.hist_by);
   return Status::Ok();
 }
 
@@ -105,6 +116,23 @@ StatusOr<size_t> CountKeys(int map_fd, size_t key_size) {
   }
   if (errno != ENOENT) return IoError("iterating a BPF map: {}", std::strerror(errno));
   return count;
+}
+
+// Combines one CPU's value of histogram slot `slot` into `into`: counts and sums add up, the
+// minimum and maximum combine (0 = no call seen on that CPU).
+void MergeHistogramSlot(uint32_t slot, uint64_t v, uint64_t& into) {
+  if (slot == GOTAP_HIST_MIN) {
+    if (v != 0 && (into == 0 || v < into)) into = v;
+  } else if (slot == GOTAP_HIST_MAX) {
+    into = std::max(into, v);
+  } else {
+    into += v;
+  }
+}
+
+void MergeHistogramSlots(const __u64 (&cpu)[GOTAP_HIST_SLOTS], std::vector<uint64_t>& into) {
+  for (uint32_t slot = 0; slot < GOTAP_HIST_SLOTS; ++slot)
+    MergeHistogramSlot(slot, cpu[slot], into[slot]);
 }
 
 }  // namespace
@@ -158,16 +186,25 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
   struct {
     bpf_map* map;
     uint32_t entries;
-  } sizes[] = {{skel->maps.sites, options.max_sites},
-               {skel->maps.stacks, options.max_goroutines},
-               {skel->maps.frame_args, options.max_arg_frames},
-               {skel->maps.func_counts, options.max_funcs},
-               {skel->maps.ring, options.ring_bytes}};
+  } sizes[] = {
+      {skel->maps.sites, options.max_sites},
+      {skel->maps.stacks, options.max_goroutines},
+      {skel->maps.frame_args, options.max_arg_frames},
+      {skel->maps.func_counts, options.max_funcs},
+      {skel->maps.ring, options.ring_bytes},
+      // Sized only when used: each entry is GOTAP_HIST_SLOTS words per CPU.
+      {skel->maps.hist_by, options.hist_by != GOTAP_BY_NONE ? options.max_hist_groups : 1}};
   for (auto& [map, entries] : sizes) {
     if (int err = bpf_map__set_max_entries(map, entries); err != 0) {
       return Internal("sizing map {}: {}", bpf_map__name(map), std::strerror(-err));
     }
   }
+  skel->rodata->n_filters = static_cast<uint32_t>(options.filters.size());
+  for (size_t i = 0; i < options.filters.size(); ++i) {
+    skel->rodata->filters[i] = options.filters[i];
+  }
+  skel->rodata->hist_group_by = options.hist_by;
+  skel->rodata->with_ns = options.with_ns ? 1 : 0;
   int attach_type = state->mode == AttachMode::kUprobeMulti ? kAttachTraceUprobeMulti : 0;
   bpf_program__set_expected_attach_type(skel->progs.gotap_site,
                                         static_cast<bpf_attach_type>(attach_type));
@@ -307,17 +344,23 @@ StatusOr<std::vector<uint64_t>> Session::ReadHistogram(uint32_t func_id) const {
     if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
       return IoError("reading histogram slot {}: {}", key, std::strerror(errno));
     }
-    for (uint64_t v : per_cpu) {
-      if (slot == GOTAP_HIST_MIN) {
-        if (v != 0 && (out[slot] == 0 || v < out[slot])) out[slot] = v;
-      } else if (slot == GOTAP_HIST_MAX) {
-        out[slot] = std::max(out[slot], v);
-      } else {
-        out[slot] += v;
-      }
-    }
+    for (uint64_t v : per_cpu) MergeHistogramSlot(slot, v, out[slot]);
   }
   return out;
+}
+
+Status Session::SetIfaceRecipes(std::span<const std::pair<uint64_t, gotap_iface_recipe>> recipes) {
+  if (recipes.size() > GOTAP_IFACE_MAX_RECIPES) {
+    return InvalidArgument("{} interface recipes; at most {}", recipes.size(),
+                           static_cast<int>(GOTAP_IFACE_MAX_RECIPES));
+  }
+  int fd = bpf_map__fd(state_->skel->maps.iface_recipes);
+  for (const auto& [type, recipe] : recipes) {
+    if (bpf_map_update_elem(fd, &type, &recipe, BPF_ANY) != 0) {
+      return IoError("storing the recipe of type {:#x}: {}", type, std::strerror(errno));
+    }
+  }
+  return Status::Ok();
 }
 
 Status Session::ClearHistograms() {
@@ -328,6 +371,48 @@ Status Session::ClearHistograms() {
   for (uint32_t key = 0; key < GOTAP_HIST_FUNCS * GOTAP_HIST_SLOTS; ++key) {
     if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY) != 0) {
       return IoError("clearing histogram slot {}: {}", key, std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::vector<GroupHistogram>> Session::ReadGroupedHistograms() const {
+  int cpus = libbpf_num_possible_cpus();
+  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
+  std::vector<gotap_hist_value> per_cpu(cpus);
+  int fd = bpf_map__fd(state_->skel->maps.hist_by);
+  std::vector<GroupHistogram> out;
+  gotap_hist_key key{}, next{};
+  const gotap_hist_key* prev = nullptr;  // null asks for the first key
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    key = next;
+    prev = &key;
+    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
+      if (errno == ENOENT) continue;  // deleted meanwhile
+      return IoError("reading a grouped histogram: {}", std::strerror(errno));
+    }
+    GroupHistogram h{key.func_id, key.group, std::vector<uint64_t>(GOTAP_HIST_SLOTS)};
+    for (const gotap_hist_value& v : per_cpu) MergeHistogramSlots(v.slots, h.slots);
+    out.push_back(std::move(h));
+  }
+  if (errno != ENOENT) return IoError("iterating grouped histograms: {}", std::strerror(errno));
+  return out;
+}
+
+Status Session::ClearGroupedHistograms() {
+  int fd = bpf_map__fd(state_->skel->maps.hist_by);
+  // Collect first: deleting while iterating restarts the walk from the first key.
+  std::vector<gotap_hist_key> keys;
+  gotap_hist_key key{}, next{};
+  const gotap_hist_key* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    keys.push_back(next);
+    key = next;
+    prev = &key;
+  }
+  for (const gotap_hist_key& k : keys) {
+    if (bpf_map_delete_elem(fd, &k) != 0 && errno != ENOENT) {
+      return IoError("clearing a grouped histogram: {}", std::strerror(errno));
     }
   }
   return Status::Ok();
@@ -363,8 +448,9 @@ size_t Session::attached_sites() const { return state_->attached_sites; }
 
 std::string Counters::ToString() const {
   static constexpr const char* kNames[GOTAP_CTR_NUM] = {
-      "records",    "ring_full", "stack_overflow", "unmatched_return", "no_goroutine",
-      "bad_cookie", "deduped",   "stack_map_full", "preempted"};
+      "records",      "ring_full",  "stack_overflow", "unmatched_return",
+      "no_goroutine", "bad_cookie", "deduped",        "stack_map_full",
+      "preempted",    "filtered",   "hist_full"};
   std::string out;
   for (int i = 0; i < GOTAP_CTR_NUM; ++i) {
     out += fmt::format("{}{}={}", i ? " " : "", kNames[i], values[i]);

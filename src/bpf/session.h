@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/byte_reader.h"
@@ -35,6 +36,20 @@ struct SessionOptions {
   uint32_t max_arg_frames = 8192;  // open frames holding captured arguments (LRU)
   uint32_t max_funcs = 4096;       // counters for GOTAP_SITE_COUNT sites
   AttachMode attach_mode = AttachMode::kAuto;
+  // In-kernel filters, all of which must hold (see gotap_intf.h); at most GOTAP_MAX_FILTERS.
+  std::vector<gotap_filter_cond> filters;
+  // GOTAP_SITE_F_HISTOGRAM sites: one histogram per function, or per (function, group).
+  uint32_t hist_by = GOTAP_BY_NONE;  // enum gotap_hist_by
+  uint32_t max_hist_groups = 4096;   // (function, group) pairs; more are counted as hist_full
+  // Every record carries the namespaces of the thread that emitted it (GOTAP_REC_NS).
+  bool with_ns = false;
+};
+
+// One (function, group) histogram of a session with hist_by set.
+struct GroupHistogram {
+  uint32_t func_id = 0;
+  uint64_t group = 0;           // goid, tid or pid
+  std::vector<uint64_t> slots;  // GOTAP_HIST_SLOTS, summed over CPUs as ReadHistogram's
 };
 
 struct Counters {
@@ -96,6 +111,12 @@ class Session {
   StatusOr<std::vector<uint64_t>> ReadHistogram(uint32_t func_id) const;
   // Zeroes every histogram (for interval reports).
   Status ClearHistograms();
+  // Stores the interface recipes (iface_intf.h), keyed by the runtime address of a _type; at
+  // most GOTAP_IFACE_MAX_RECIPES. Call before Attach.
+  Status SetIfaceRecipes(std::span<const std::pair<uint64_t, gotap_iface_recipe>> recipes);
+  // With hist_by: every (function, group) histogram that has seen a call since the last clear.
+  StatusOr<std::vector<GroupHistogram>> ReadGroupedHistograms() const;
+  Status ClearGroupedHistograms();
   // Entries in the shadow-stack map (goroutines with open frames) and in the frame-args map.
   // Both drain to 0 once every traced call has returned or been found abandoned.
   StatusOr<size_t> CountOpenGoroutines() const;

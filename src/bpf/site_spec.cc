@@ -80,7 +80,8 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
     }
     return Status::Ok();
   }
-  if (spec.kind != GOTAP_SITE_ENTRY && spec.kind != GOTAP_SITE_RETURN) {
+  if (spec.kind != GOTAP_SITE_ENTRY && spec.kind != GOTAP_SITE_RETURN &&
+      spec.kind != GOTAP_SITE_MORESTACK) {
     return InvalidArgument("unknown site kind {}", spec.kind);
   }
   if (spec.flags & ~(GOTAP_SITE_F_DEDUP | GOTAP_SITE_F_ENTRY_ONLY | GOTAP_SITE_F_HISTOGRAM)) {
@@ -88,6 +89,9 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
   }
   if (spec.kind == GOTAP_SITE_RETURN && (spec.flags & ~GOTAP_SITE_F_HISTOGRAM) != 0) {
     return InvalidArgument("return sites take no flags but the histogram flag");
+  }
+  if (spec.kind == GOTAP_SITE_MORESTACK && (spec.flags != 0 || spec.ncaptures != 0)) {
+    return InvalidArgument("morestack sites take no flags and capture nothing");
   }
   if (spec.g_source == GOTAP_G_REG) {
     if (spec.g_offset < 0 || spec.g_offset % 8 || spec.g_offset >= GOTAP_PT_REGS_SIZE) {
@@ -107,10 +111,12 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
       if (c.offset < 0 || c.offset % 8 || c.offset >= GOTAP_PT_REGS_SIZE) {
         return InvalidArgument("capture {}: {} is not a pt_regs offset", i, c.offset);
       }
-    } else if (c.source != GOTAP_SRC_STACK) {
+    } else if (c.source != GOTAP_SRC_STACK && c.source != GOTAP_SRC_SCOPE &&
+               c.source != GOTAP_SRC_SCOPE_END) {
       return InvalidArgument("capture {}: unknown source {}", i, c.source);
     }
-    if (c.deref == GOTAP_DEREF_STRING_DATA) {
+    if (c.deref == GOTAP_DEREF_STRING_DATA || c.deref == GOTAP_DEREF_IFACE ||
+        c.deref == GOTAP_DEREF_EFACE || c.deref == GOTAP_DEREF_IFACE_LEND) {
       if (c.len_slot >= spec.ncaptures || c.len_slot == i) {
         return InvalidArgument("capture {}: length slot {} out of range", i, c.len_slot);
       }

@@ -18,6 +18,10 @@ int Run(int argc, char** argv) {
       "  gotap funcs ./server 'main.*'           # functions, entry and return probe sites\n"
       "  gotap funcs --json ./server '*Parse*'   # JSON lines for scripts\n"
       "  gotap trace ./server 'main.(*Store).Get' # calls: arguments, results, latency\n"
+      "  gotap goroutines -p 4242 --stacks       # goroutines of a live process\n"
+      "  gotap latency -i 1s ./server 'main.*'     # latency histograms, in the kernel\n"
+      "  gotap graph --min 1ms ./server 'main.*'   # call graph per goroutine\n"
+      "  gotap record -o t.json ./server 'main.*'  # timeline for ui.perfetto.dev\n"
       "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.");
 
   InfoOptions info;
@@ -58,6 +62,28 @@ int Run(int argc, char** argv) {
       ->add_option("--strlen", trace.string_length,
                    "Bytes of string and []byte contents to copy (default 64)")
       ->check(CLI::Range(0, 512));
+  trace_cmd->add_option("--ctx-key", trace.ctx_key,
+                        "Print a context.Context as just the value of this key (a string key, or "
+                        "a key of a named string type, e.g. requestID)");
+  trace_cmd
+      ->add_option(
+          "--ctx-from", trace.ctx_from,
+          "While a function matching this probe runs, show its context.Context as `caller_ctx` in "
+          "traced calls below it that take no context (per goroutine)")
+      ->allow_extra_args(false);
+  trace_cmd->add_option("--buffer", trace.buffer,
+                        "Ring buffer size (power of two, e.g. 64K, 8M; default 8M); a full buffer "
+                        "drops events, counted in the summary");
+  trace_cmd
+      ->add_option("--filter", trace.filters,
+                   "Only calls where these hold, checked in the kernel: goid, pid, tid, duration "
+                   "with == != < "
+                   "<= > >=, joined by && (e.g. 'goid==17', 'duration>=1ms && tid!=42')")
+      ->allow_extra_args(false);
+  trace_cmd->add_option(
+      "--ns", trace.ns,
+      "Show the Linux namespaces of the thread that ended each call: net, mnt, "
+      "pid, uts, ipc, user, cgroup, comma-separated, or all (read in the kernel)");
   trace_cmd->footer(
       "Examples:\n"
       "  gotap trace ./server 'main.(*Store).Get'\n"
@@ -83,13 +109,119 @@ int Run(int argc, char** argv) {
   latency_cmd->add_flag("--json", latency.json, "One JSON object per function and report");
   latency_cmd->add_option("--duration", latency.duration, "Stop after this long");
   latency_cmd->add_option("-o,--output", latency.output, "Write reports to FILE");
+  latency_cmd->add_option("--buffer", latency.buffer,
+                          "Ring buffer size (power of two, e.g. 64K, 8M; default 8M)");
+  latency_cmd->add_option("--by", latency.by,
+                          "One histogram per goroutine, thread or process: goid, tid or pid");
+  latency_cmd->add_option("--filter", latency.filters, "As for trace: 'goid==17', 'tid!=42'")
+      ->allow_extra_args(false);
   latency_cmd->footer(
       "Examples:\n"
       "  gotap latency ./server 'main.(*Store).Get'\n"
       "  gotap latency -p 4242 -i 1s 'net/http.(*conn).serve'\n"
       "  gotap latency --json 'main.*' -- ./worker -n 1000\n"
+      "  gotap latency --by goid --filter 'duration>=1ms' ./server 'main.(*DB).Query'\n"
       "\nPercentiles come from four linear sub-buckets per power of two: each is within 12.5% of "
       "the exact value.");
+
+  TraceOptions graph;
+  graph.graph = true;
+  CLI::App* graph_cmd = app.add_subcommand(
+      "graph", "Calls nested per goroutine with their durations, like ftrace's function_graph");
+  graph_cmd->add_option("ARGS", graph.positionals,
+                        "[BINARY] PATTERN...: as for trace (names, globs, -p, -- COMMAND)");
+  graph_cmd->add_option("-p,--pid", graph.pid, "One running process");
+  graph_cmd->add_option("--goid", graph.graph_goid,
+                        "Follow one goroutine (filtered in the kernel)");
+  graph_cmd->add_option("--min", graph.graph_min,
+                        "Hide calls shorter than this (1ms, 250us) and the calls inside them");
+  graph_cmd->add_option("--filter", graph.filters, "As for trace: 'duration>=1ms', 'pid==42'")
+      ->allow_extra_args(false);
+  graph_cmd->add_option("--ns", graph.ns, "As for trace: net,mnt,... or all");
+  graph_cmd->add_flag("--json", graph.json,
+                      "JSON lines (as trace's, with \"level\") in graph order");
+  graph_cmd->add_option("--duration", graph.duration, "Stop after this long");
+  graph_cmd->add_option("-o,--output", graph.output, "Write the graph to FILE");
+  graph_cmd->add_option("--strlen", graph.string_length, "Bytes of strings to copy (default 64)")
+      ->check(CLI::Range(0, 512));
+  graph_cmd->footer(
+      "Examples:\n"
+      "  gotap graph ./server 'main.*' 'net/http.(*conn).serve'\n"
+      "  gotap graph --goid 17 --min 1ms -p 4242 'main.*'\n"
+      "  gotap graph -- ./worker -n 10                     # patterns default to main.*\n"
+      "\nA goroutine's calls are printed when its outermost traced call returns (or after 2s), "
+      "in call order; a call that moved between threads shows both (entry→return).");
+
+  TraceOptions record;
+  record.record = true;
+  CLI::App* record_cmd = app.add_subcommand(
+      "record", "Record calls to a Chrome trace-event file for ui.perfetto.dev / chrome://tracing");
+  record_cmd->add_option("ARGS", record.positionals,
+                         "[BINARY] PROBE...: as for trace (names, globs, -p, -- COMMAND)");
+  record_cmd->add_option("-o,--output", record.output, "The trace-event JSON file to write")
+      ->required();
+  record_cmd->add_option("--svg", record.svg, "Also draw the calls per goroutine to an SVG file");
+  record_cmd->add_option("-p,--pid", record.pid, "One running process");
+  record_cmd->add_option("--filter", record.filters, "As for trace: 'goid==17'")
+      ->allow_extra_args(false);
+  record_cmd->add_option("--ns", record.ns, "As for trace: net,mnt,... or all (slice args)");
+  record_cmd->add_option("--duration", record.duration, "Stop after this long");
+  record_cmd->add_option("--max-events", record.max_events, "Stop after this many calls");
+  record_cmd->add_option("--strlen", record.string_length, "Bytes of strings to copy (default 64)")
+      ->check(CLI::Range(0, 512));
+  record_cmd->footer(
+      "Examples:\n"
+      "  gotap record -o trace.json ./server 'main.*'      # then open it in ui.perfetto.dev\n"
+      "  gotap record -o trace.json --svg calls.svg -- ./worker -n 10\n"
+      "\nOne track per goroutine (\"goroutine N\"), one slice per call with its arguments and "
+      "results; the file is written as calls end.");
+
+  NsOptions ns;
+  CLI::App* ns_cmd = app.add_subcommand(
+      "ns", "Namespace hygiene: threads left in another namespace by LockOSThread + setns/unshare");
+  ns_cmd->add_option("ARGS", ns.positionals,
+                     "[BINARY] PROBE...: a Go binary (every process running it) unless -p or -- "
+                     "is given; PROBE patterns add functions where poisoned threads are caught "
+                     "(main.* always)");
+  ns_cmd->add_option("-p,--pid", ns.pid, "Watch one running process");
+  ns_cmd->add_flag("--once", ns.once,
+                   "With -p: print every thread's namespaces from /proc (no BPF) and exit");
+  ns_cmd->add_flag("--json", ns.json, "One JSON object per finding, then a summary object");
+  ns_cmd->add_option("--duration", ns.duration, "Stop after this long (5s, 250ms, 2m)");
+  ns_cmd->footer(
+      "Examples:\n"
+      "  gotap ns -- ./netctl setup            # watch a command until it exits\n"
+      "  gotap ns -p 4242 --duration 30s 'github.com/x/y.*'\n"
+      "  gotap ns --json ./agent               # every process running ./agent\n"
+      "  gotap ns -p 4242 --once               # threads whose namespaces differ from main's\n"
+      "\nFindings: unlock_in_foreign_ns (UnlockOSThread left the thread in another namespace), "
+      "poisoned_thread (an unlocked goroutine runs on such a thread), child_not_inheriting (a "
+      "locked goroutine in another namespace started a goroutine), ns_syscall (setns/unshare, "
+      "informational).\nExit codes: 0 no violation, 3 a violation was seen, 1 runtime failure, "
+      "2 bad input.");
+
+  GoroutinesOptions goroutines;
+  CLI::App* goroutines_cmd = app.add_subcommand(
+      "goroutines", "List the goroutines of a running Go process (read from outside, no BPF)");
+  goroutines_cmd->add_option("-p,--pid", goroutines.pid, "The Go process")->required();
+  goroutines_cmd->add_flag("--json", goroutines.json,
+                           "One JSON object per goroutine per line, then a summary object");
+  goroutines_cmd->add_flag("--stacks", goroutines.stacks, "Print each goroutine's stack");
+  goroutines_cmd->add_option("--filter", goroutines.filter,
+                             "Only goroutines in this state ('chan receive', running) or with "
+                             "a function containing this text");
+  goroutines_cmd->add_flag("--freeze", goroutines.freeze,
+                           "Stop the process (SIGSTOP) while reading it, for an exact "
+                           "snapshot; it is resumed (SIGCONT) afterwards");
+  goroutines_cmd->footer(
+      "Examples:\n"
+      "  gotap goroutines -p 4242\n"
+      "  gotap goroutines -p 4242 --stacks --filter 'chan receive'\n"
+      "  gotap goroutines -p 4242 --json --stacks --freeze > goroutines.jsonl\n"
+      "\nWorks on stripped and PIE binaries. Without --freeze the process keeps running: a "
+      "goroutine that changed while it was read is marked.\nExit codes: 0 ok, 1 runtime "
+      "failure (permission, process exited), 2 bad input (no such process, not a Go program, "
+      "unsupported Go version).");
 
   // Everything after "--" is the command to spawn under `trace` or `latency`.
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -97,6 +229,9 @@ int Run(int argc, char** argv) {
     if (args[i] == "--") {
       trace.command.assign(args.begin() + static_cast<ptrdiff_t>(i) + 1, args.end());
       latency.command = trace.command;
+      graph.command = trace.command;
+      record.command = trace.command;
+      ns.command = trace.command;
       args.resize(i);
       break;
     }
@@ -113,6 +248,10 @@ int Run(int argc, char** argv) {
   if (funcs_cmd->parsed()) return RunFuncs(funcs, std::cout, std::cerr);
   if (trace_cmd->parsed()) return RunTrace(trace, std::cout, std::cerr);
   if (latency_cmd->parsed()) return RunTrace(latency, std::cout, std::cerr);
+  if (graph_cmd->parsed()) return RunTrace(graph, std::cout, std::cerr);
+  if (record_cmd->parsed()) return RunTrace(record, std::cout, std::cerr);
+  if (ns_cmd->parsed()) return RunNs(ns, std::cout, std::cerr);
+  if (goroutines_cmd->parsed()) return RunGoroutines(goroutines, std::cout, std::cerr);
   return kExitBadInput;
 }
 

@@ -29,12 +29,49 @@ struct TraceOptions {
   uint64_t max_events = 0;
   std::string output;  // file for events; empty: stdout
   int string_length = 64;
+  std::string ctx_key;                // --ctx-key: a context prints as just this key's value
+  std::vector<std::string> ctx_from;  // --ctx-from: functions lending their context to callees
+  // Ring buffer size ("64K", "8M", bytes): a power of two, at least a page; empty: 8M.
+  std::string buffer;
   bool count = false;  // count calls per function in the kernel; no per-call events
   // gotap latency: per-function histograms aggregated in the kernel.
   bool latency = false;
   std::string interval;     // "1s": print a report every interval; empty: only at the end
   bool cumulative = false;  // interval reports accumulate instead of starting afresh
+  std::string by;           // latency: "goid", "tid" or "pid": one histogram per group
+  // Conditions checked in the kernel ("goid==17", "duration>=1ms && tid!=42"); all must hold.
+  std::vector<std::string> filters;
+  // "net,mnt" or "all": namespaces of the thread shown with every event (trace, graph, record).
+  std::string ns;
+  // gotap graph: calls nested per goroutine, like ftrace's function_graph.
+  bool graph = false;
+  int64_t graph_goid = -1;  // --goid: only this goroutine
+  std::string graph_min;    // --min 1ms: hide shorter calls and what they contain
+  // gotap record: Chrome trace-event JSON (Perfetto) to `output`, and an SVG picture.
+  bool record = false;
+  std::string svg;
 };
 int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
+
+// gotap goroutines -p PID: every goroutine of a live process, read from outside.
+struct GoroutinesOptions {
+  int pid = 0;
+  bool json = false;
+  bool stacks = false;
+  bool freeze = false;  // SIGSTOP the process while reading it (SIGCONT after)
+  std::string filter;   // a state ("chan receive") or part of a function name
+};
+int RunGoroutines(const GoroutinesOptions& options, std::ostream& out, std::ostream& err);
+
+// gotap ns: namespace and thread hygiene (exit 3 when a violation was seen).
+struct NsOptions {
+  std::vector<std::string> positionals;  // [BINARY] PROBE...
+  std::vector<std::string> command;      // after "--": spawn and watch this
+  int pid = 0;
+  bool json = false;
+  bool once = false;     // -p PID --once: per-thread namespace snapshot from /proc, no BPF
+  std::string duration;  // "5s"; empty: until stopped or the target exits
+};
+int RunNs(const NsOptions& options, std::ostream& out, std::ostream& err);
 
 }  // namespace gotap::cli

@@ -13,85 +13,60 @@
 #include <map>
 #include <memory>
 
+#include "base/duration.h"
 #include "base/escape.h"
 #include "base/json_writer.h"
 #include "cli/app.h"
 #include "cli/commands.h"
+#include "cli/latency_report.h"
 #include "cli/open_binary.h"
+#include "cli/process_spawn.h"
+#include "output/chrome_trace.h"
+#include "output/graph_sink.h"
 #include "output/histogram.h"
+#include "output/timeline_svg.h"
+#include "trace/filter.h"
 #include "trace/tracer.h"
 
 namespace gotap::cli {
 namespace {
 
-void RequestStop(int) { trace::g_stop_requested = 1; }
-
-void InstallStopHandlers() {
-  struct sigaction sa {};
-  sa.sa_handler = RequestStop;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-}
-
-// The path execvp would run for `command`.
-std::optional<std::string> ResolveCommand(const std::string& command) {
-  if (command.find('/') != std::string::npos) return command;
-  const char* path = getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos ? colon : colon - start);
-    std::string candidate = (dir.empty() ? "." : dir) + "/" + command;
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
-    if (colon == std::string::npos) break;
-    start = colon + 1;
-  }
-  return std::nullopt;
-}
-
-// Forks `argv` stopped before exec, so probes can be attached before its first instruction.
-StatusOr<int> SpawnStopped(const std::vector<std::string>& argv) {
-  pid_t pid = fork();
-  if (pid < 0) return IoError("fork: {}", std::strerror(errno));
-  if (pid == 0) {
-    raise(SIGSTOP);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execvp(args[0], args.data());
-    fprintf(stderr, "gotap: cannot run %s: %s\n", args[0], std::strerror(errno));
-    _exit(127);
-  }
-  int status = 0;
-  if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
-    return IoError("the command did not start");
-  }
-  return pid;
-}
-
-// Seconds in "5s", "250ms", "2m", "1h" or a plain number of seconds.
-StatusOr<double> ParseDuration(std::string_view text) {
-  double scale = 1;
+// Ring buffer bytes from "65536", "64K", "8M" or "1G" (binary multiples): a power of two of at
+// least a page, at most 1 GiB, as the kernel's ring buffer map requires.
+StatusOr<uint32_t> ParseBufferSize(std::string_view text) {
+  uint64_t scale = 1;
   std::string number(text);
-  for (auto [suffix, factor] : {std::pair<std::string_view, double>{"ms", 1e-3},
-                                {"us", 1e-6},
-                                {"s", 1},
-                                {"m", 60},
-                                {"h", 3600}}) {
-    if (text.size() > suffix.size() && text.ends_with(suffix)) {
-      number = std::string(text.substr(0, text.size() - suffix.size()));
-      scale = factor;
-      break;
+  if (!number.empty()) {
+    switch (number.back()) {
+      case 'k':
+      case 'K':
+        scale = 1ull << 10;
+        break;
+      case 'm':
+      case 'M':
+        scale = 1ull << 20;
+        break;
+      case 'g':
+      case 'G':
+        scale = 1ull << 30;
+        break;
+      default:
+        break;
     }
+    if (scale != 1) number.pop_back();
   }
   char* end = nullptr;
-  double value = std::strtod(number.c_str(), &end);
-  if (number.empty() || end == nullptr || *end != '\0' || !(value > 0)) {
-    return InvalidArgument("bad duration '{}' (examples: 5s, 250ms, 2m)", text);
+  errno = 0;
+  unsigned long long value = std::strtoull(number.c_str(), &end, 10);
+  uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  if (number.empty() || number[0] == '-' || end == nullptr || *end != '\0' || errno != 0 ||
+      value == 0 || value > (1ull << 30) / scale || ((value * scale) & (value * scale - 1)) != 0 ||
+      value * scale < page) {
+    return InvalidArgument(
+        "bad buffer size '{}': a power of two from the page size ({}) to 1G (examples: 64K, 8M)",
+        text, page);
   }
-  return value * scale;
+  return static_cast<uint32_t>(value * scale);
 }
 
 }  // namespace
@@ -102,26 +77,12 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     return code;
   };
   // Which binary, which processes.
+  auto args = ResolveTargetArgs(options.positionals, options.command, options.pid, "trace");
+  if (!args.ok()) return fail(kExitBadInput, args.status().message());
   trace::Target target;
-  std::vector<std::string> probes = options.positionals;
-  if (!options.command.empty()) {
-    auto path = ResolveCommand(options.command[0]);
-    if (!path)
-      return fail(kExitBadInput, EscapeForTerminal(options.command[0]) + ": command not found");
-    target.binary_path = *path;
-  } else if (options.pid > 0) {
-    if (kill(options.pid, 0) != 0 && errno == ESRCH) {
-      return fail(kExitBadInput, fmt::format("no such process: {}", options.pid));
-    }
-    target.binary_path = fmt::format("/proc/{}/exe", options.pid);
-    target.pid = options.pid;
-  } else {
-    if (probes.empty()) {
-      return fail(kExitBadInput, "give a binary, -p PID or -- COMMAND (see gotap trace --help)");
-    }
-    target.binary_path = probes.front();
-    probes.erase(probes.begin());
-  }
+  target.binary_path = args->binary_path;
+  target.pid = args->pid;
+  std::vector<std::string> probes = std::move(args->probes);
   if (probes.empty()) {
     probes.push_back("main.*");
     err << "gotap: no probe given; tracing 'main.*'\n";
@@ -140,6 +101,15 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   }
   trace::PlanOptions plan_options;
   plan_options.string_length = static_cast<uint16_t>(options.string_length);
+  plan_options.ctx_key = options.ctx_key;
+  for (const std::string& text : options.ctx_from) {
+    auto selector = probe::ParseSelector(text);
+    if (!selector.ok()) {
+      return fail(kExitBadInput, fmt::format("bad --ctx-from '{}': {}", EscapeForTerminal(text),
+                                             EscapeForTerminal(selector.status().message())));
+    }
+    plan_options.ctx_from.push_back(std::move(selector).value());
+  }
   plan_options.count_only = options.count;
   plan_options.histogram = options.latency;
   auto plan = trace::PlanTrace(*binary, selectors, plan_options);
@@ -152,11 +122,81 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
 
   trace::RunLimits limits;
   if (!options.duration.empty()) {
-    auto d = ParseDuration(options.duration);
+    auto d = ParseSeconds(options.duration);
     if (!d.ok()) return fail(kExitBadInput, d.status().message());
     limits.duration_seconds = *d;
   }
   if (options.max_events > 0) limits.max_events = options.max_events;
+  if (!options.buffer.empty()) {
+    auto bytes = ParseBufferSize(options.buffer);
+    if (!bytes.ok()) return fail(kExitBadInput, EscapeForTerminal(bytes.status().message()));
+    limits.ring_bytes = *bytes;
+  }
+  for (const std::string& text : options.filters) {
+    auto conditions = trace::ParseFilter(text);
+    if (!conditions.ok()) {
+      return fail(kExitBadInput, EscapeForTerminal(conditions.status().message()));
+    }
+    limits.filters.insert(limits.filters.end(), conditions->begin(), conditions->end());
+  }
+  if (options.graph && options.graph_goid >= 0) {
+    gotap_filter_cond goid{};
+    goid.field = GOTAP_FF_GOID;
+    goid.op = GOTAP_OP_EQ;
+    goid.value = static_cast<uint64_t>(options.graph_goid);
+    limits.filters.push_back(goid);
+  }
+  if (limits.filters.size() > GOTAP_MAX_FILTERS) {
+    return fail(kExitBadInput, fmt::format("{} filter conditions; at most {}",
+                                           limits.filters.size(), GOTAP_MAX_FILTERS));
+  }
+  if (!options.ns.empty()) {
+    size_t start = 0;
+    while (start <= options.ns.size()) {
+      size_t comma = options.ns.find(',', start);
+      std::string name =
+          options.ns.substr(start, comma == std::string::npos ? comma : comma - start);
+      bool known = false;
+      for (int kind = 0; kind < GOTAP_NS_NUM; ++kind) {
+        if (name == "all" || name == trace::NsName(kind)) {
+          if (std::find(limits.ns_kinds.begin(), limits.ns_kinds.end(), kind) ==
+              limits.ns_kinds.end()) {
+            limits.ns_kinds.push_back(kind);
+          }
+          known = true;
+        }
+      }
+      if (!known) {
+        return fail(kExitBadInput, "bad --ns '" + EscapeForTerminal(name) +
+                                       "' (net, mnt, pid, uts, ipc, user, cgroup or all)");
+      }
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  if (!options.by.empty()) {
+    if (options.by == "goid") {
+      limits.hist_by = GOTAP_BY_GOID;
+    } else if (options.by == "tid") {
+      limits.hist_by = GOTAP_BY_TID;
+    } else if (options.by == "pid") {
+      limits.hist_by = GOTAP_BY_PID;
+    } else {
+      return fail(kExitBadInput,
+                  "bad --by '" + EscapeForTerminal(options.by) + "' (goid, tid or pid)");
+    }
+  }
+  output::GraphOptions graph_options;
+  graph_options.json = options.json;
+  if (options.graph_goid >= 0) graph_options.goid = static_cast<uint64_t>(options.graph_goid);
+  if (!options.graph_min.empty()) {
+    auto ns = ParseNanoseconds(options.graph_min);
+    if (!ns.ok()) return fail(kExitBadInput, EscapeForTerminal(ns.status().message()));
+    graph_options.min_ns = *ns;
+  }
+  if (options.record && options.output.empty()) {
+    return fail(kExitBadInput, "gotap record needs -o FILE (the trace-event JSON to write)");
+  }
 
   std::ofstream file;
   if (!options.output.empty()) {
@@ -164,56 +204,50 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     if (!file) return fail(kExitBadInput, "cannot write " + EscapeForTerminal(options.output));
   }
   std::ostream& events = options.output.empty() ? out : file;
-  std::unique_ptr<output::CallSink> sink =
-      options.json ? output::MakeJsonSink(events) : output::MakeTextSink(events);
+  std::ofstream svg_file;
+  if (!options.svg.empty()) {
+    svg_file.open(options.svg, std::ios::out | std::ios::trunc);
+    if (!svg_file) return fail(kExitBadInput, "cannot write " + EscapeForTerminal(options.svg));
+  }
+  std::unique_ptr<output::CallSink> sink;
+  if (options.record) {
+    std::string label = options.command.empty() ? target.binary_path : options.command[0];
+    if (options.pid > 0) {
+      char exe[4096];
+      ssize_t n = readlink(target.binary_path.c_str(), exe, sizeof(exe) - 1);
+      if (n > 0) label.assign(exe, static_cast<size_t>(n));
+    }
+    label = label.substr(label.rfind('/') + 1);
+    sink = output::MakeChromeTraceSink(events, label);
+    if (svg_file.is_open()) {
+      std::vector<std::unique_ptr<output::CallSink>> both;
+      both.push_back(std::move(sink));
+      both.push_back(output::MakeTimelineSvgSink(svg_file));
+      sink = output::MakeTeeSink(std::move(both));
+    }
+  } else if (options.graph) {
+    sink = output::MakeGraphSink(events, graph_options);
+  } else {
+    sink = options.json ? output::MakeJsonSink(events) : output::MakeTextSink(events);
+  }
 
   // gotap latency: reports from the kernel's histograms, every interval and at the end.
-  std::map<std::string, uint64_t> latency_calls;
+  std::shared_ptr<LatencyReporter> latency;
   if (options.latency) {
     std::optional<double> every;
     if (!options.interval.empty()) {
-      auto d = ParseDuration(options.interval);
+      auto d = ParseSeconds(options.interval);
       if (!d.ok()) return fail(kExitBadInput, d.status().message());
       every = *d;
     }
-    auto last =
-        std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
-    auto report = [&, every, last](bpf::Session& session, bool final) {
-      auto now = std::chrono::steady_clock::now();
-      if (!final && (!every || std::chrono::duration<double>(now - *last).count() < *every)) {
-        return;
-      }
-      *last = now;
-      struct timespec ts {};
-      clock_gettime(CLOCK_REALTIME, &ts);
-      uint64_t ts_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-      std::string text;
-      if (!options.json) text += fmt::format("@ {}\n", output::FormatTimeOfDay(ts_ns));
-      for (const trace::TracedFunction& fn : plan->functions) {
-        if (fn.entry_only) continue;
-        auto slots = session.ReadHistogram(fn.func_id);
-        if (!slots.ok()) {
-          err << "gotap: " << slots.status().message() << "\n";
-          return;
-        }
-        auto h = output::LatencyHistogram::FromSlots(fn.name, *slots);
-        // Non-cumulative reports cover the time since the last one (the maps are cleared).
-        if (!options.cumulative) {
-          latency_calls[fn.name] += h.count;
-        } else if (final) {
-          latency_calls[fn.name] = h.count;
-        }
-        text += options.json ? output::RenderHistogramJson(h, ts_ns) + "\n"
-                             : output::RenderHistogramText(h);
-      }
-      events << text << std::flush;
-      if (!options.cumulative) (void)session.ClearHistograms();
-    };
-    limits.on_poll = [report](bpf::Session& s) { report(s, false); };
-    limits.on_finish = [report](bpf::Session& s) { report(s, true); };
+    latency = std::make_shared<LatencyReporter>(
+        *plan, LatencyReporter::Options{every, options.cumulative, options.json, limits.hist_by},
+        events, err);
+    limits.on_poll = [latency](bpf::Session& s) { latency->Report(s, false); };
+    limits.on_finish = [latency](bpf::Session& s) { latency->Report(s, true); };
   }
 
-  InstallStopHandlers();
+  InstallStopHandlers(&trace::g_stop_requested);
   if (!options.command.empty()) {
     auto pid = SpawnStopped(options.command);
     if (!pid.ok()) return fail(kExitFailure, pid.status().message());
@@ -262,8 +296,8 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     }
     events << text << std::flush;
   }
-  if (options.latency) {
-    for (const auto& [name, n] : latency_calls) {
+  if (latency) {
+    for (const auto& [name, n] : latency->calls_per_function()) {
       summary->calls_per_function[name] = n;
       summary->calls += n;
     }

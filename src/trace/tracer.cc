@@ -33,10 +33,21 @@ std::vector<SlotValue> Slots(const std::vector<bpf::CapturedValue>& captured, si
   return slots;
 }
 
+}  // namespace
+
+const char* NsName(int kind) {
+  static constexpr const char* kNames[GOTAP_NS_NUM] = {"net", "mnt",  "pid",   "uts",
+                                                       "ipc", "user", "cgroup"};
+  return kind >= 0 && kind < GOTAP_NS_NUM ? kNames[kind] : "?";
+}
+
+namespace {
+
 class RecordDecoder {
  public:
-  RecordDecoder(const TracePlan& plan, TraceSummary* summary)
+  RecordDecoder(const TracePlan& plan, const std::vector<int>& ns_kinds, TraceSummary* summary)
       : plan_(plan),
+        ns_kinds_(ns_kinds),
         summary_(*summary),
         realtime_offset_(ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC)) {}
 
@@ -49,12 +60,21 @@ class RecordDecoder {
     }
     const gotap_call_record& h = record->header;
     const TracedFunction& fn = plan_.functions[h.func_id];
+    if (fn.quiet) return std::nullopt;  // probed for --ctx-from only
     output::CallEvent e;
     e.ts_ns = h.entry_ns + realtime_offset_;
     e.pid = h.tgid;
     e.tid = h.entry_tid;
     e.return_tid = h.return_tid;
     e.goid = h.goid;
+    e.level = h.level;
+    if (record->ns) {
+      for (int kind : ns_kinds_) {
+        if (kind >= 0 && kind < GOTAP_NS_NUM) {
+          e.ns.emplace_back(NsName(kind), record->ns->inum[kind]);
+        }
+      }
+    }
     e.func = fn.name;
     e.duration_ns = h.duration_ns;
     e.args_missing = h.flags & GOTAP_REC_ARGS_MISSING;
@@ -71,12 +91,14 @@ class RecordDecoder {
     }
     if (!e.args_missing) {
       auto args = bpf::ParseCaptureArea(record->args, fn.arg_captures);
-      if (args.ok()) e.args = BuildValues(fn.args, Slots(*args, fn.arg_captures.size()), fault);
+      if (args.ok())
+        e.args = BuildValues(fn.args, Slots(*args, fn.arg_captures.size()), fault, &plan_, e.ts_ns);
     }
     if (e.kind == output::CallKind::kCall) {
       auto results = bpf::ParseCaptureArea(record->results, fn.result_captures);
       if (results.ok()) {
-        e.results = BuildValues(fn.results, Slots(*results, fn.result_captures.size()), fault);
+        e.results = BuildValues(fn.results, Slots(*results, fn.result_captures.size()), fault,
+                                &plan_, e.ts_ns);
       }
     }
     switch (e.kind) {
@@ -101,6 +123,7 @@ class RecordDecoder {
 
  private:
   const TracePlan& plan_;
+  const std::vector<int>& ns_kinds_;
   TraceSummary& summary_;
   uint64_t realtime_offset_;
   uint64_t malformed_ = 0;
@@ -113,8 +136,13 @@ bool ProcessAlive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
                                 const RunLimits& limits, output::CallSink& sink) {
   bpf::SessionOptions options;
+  options.filters = limits.filters;
+  options.hist_by = limits.hist_by;
+  options.with_ns = !limits.ns_kinds.empty();
+  if (limits.ring_bytes) options.ring_bytes = limits.ring_bytes;
   ASSIGN_OR_RETURN(bpf::Session session, bpf::Session::Create(options));
   ASSIGN_OR_RETURN(uint64_t first_cookie, session.AddSites(plan.specs));
+  if (plan.iface_types) RETURN_IF_ERROR(session.SetIfaceRecipes(plan.iface_types->recipes()));
   std::vector<uint64_t> cookies(plan.specs.size());
   for (size_t i = 0; i < cookies.size(); ++i) cookies[i] = first_cookie + i;
   RETURN_IF_ERROR(session.Attach(target.binary_path, plan.file_offsets, cookies, target.pid));
@@ -122,7 +150,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   if (target.spawned) kill(target.pid, SIGCONT);
 
   TraceSummary summary;
-  RecordDecoder decoder(plan, &summary);
+  RecordDecoder decoder(plan, limits.ns_kinds, &summary);
   uint64_t events = 0;
   bool limit_reached = false;
   auto deliver = [&](Bytes raw) {
@@ -202,6 +230,9 @@ std::string FormatSummary(const TraceSummary& s) {
                      s.running_at_exit);
   const bpf::Counters& c = s.counters;
   out += fmt::format("; events lost {}", s.lost_records);
+  if (c[GOTAP_CTR_FILTERED] > 0) {
+    out += fmt::format("; {} calls filtered out in the kernel", c[GOTAP_CTR_FILTERED]);
+  }
   std::vector<std::string> losses;
   auto note = [&](gotap_counter k, const char* what) {
     if (c[k] > 0) losses.push_back(fmt::format("{} {}", c[k], what));
@@ -214,6 +245,7 @@ std::string FormatSummary(const TraceSummary& s) {
   note(GOTAP_CTR_UNMATCHED_RETURN,
        "returns without a traced entry (calls already running at attach)");
   note(GOTAP_CTR_BAD_COOKIE, "hits of unknown sites");
+  note(GOTAP_CTR_HIST_FULL, "latencies not counted: too many (function, group) histograms");
   for (const auto& l : losses) out += "\n  " + l;
   if (s.child_exit_status) {
     int st = *s.child_exit_status;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bpf/gotap_ns.h"
 #include "bpf/session.h"
 #include "output/call_sink.h"
 #include "trace/plan.h"
@@ -26,6 +27,15 @@ struct Target {
 struct RunLimits {
   std::optional<double> duration_seconds;
   std::optional<uint64_t> max_events;
+  // Bytes of the ring buffer (a power of two, at least a page); 0: bpf::SessionOptions' default.
+  // A full ring drops records (counted as lost), it never blocks the target.
+  uint32_t ring_bytes = 0;
+  // In-kernel filters (see trace/filter.h) and the grouping of latency histograms.
+  std::vector<gotap_filter_cond> filters;
+  uint32_t hist_by = GOTAP_BY_NONE;
+  // `--ns`: the namespaces (enum gotap_ns_type) each event shows, of the thread that ended the
+  // call; empty: none are read.
+  std::vector<int> ns_kinds;
   // Called once every site is attached (and before a spawned target resumes).
   std::function<void(const bpf::Session&)> on_attached;
   // Called after every poll of the ring buffer (about every 100 ms), and once after tracing
@@ -51,6 +61,9 @@ extern volatile std::sig_atomic_t g_stop_requested;
 // drains what is left, and returns the summary. A spawned target is resumed after attaching.
 StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
                                 const RunLimits& limits, output::CallSink& sink);
+
+// "net", "mnt", "pid", "uts", "ipc", "user", "cgroup" for enum gotap_ns_type; "?" otherwise.
+const char* NsName(int kind);
 
 // One-paragraph summary for stderr: calls per function and every loss, never silent.
 std::string FormatSummary(const TraceSummary& summary);
