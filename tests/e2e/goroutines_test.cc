@@ -143,7 +143,9 @@ TEST_P(GoroutinesTest, AgreesWithRuntimeStack) {
     const Json& g = it->second;
     SCOPED_TRACE("goroutine " + std::to_string(goid) + ": " + g.dump());
     EXPECT_FALSE(g["changed"].get<bool>());
-    if (!d.created_by.empty()) EXPECT_EQ(g["created_by"], d.created_by);
+    if (!d.created_by.empty()) {
+      EXPECT_EQ(g["created_by"], d.created_by);
+    }
     EXPECT_EQ(g["locked_to_thread"].get<bool>(), d.locked);
     if (goid == 1) {  // dumped while running runtime.Stack; now waits for the next signal
       EXPECT_EQ(g["state"], "chan receive");

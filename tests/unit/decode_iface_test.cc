@@ -266,7 +266,9 @@ TEST(ParseIfaceBlob, CutAndGarbageBlobs) {
   for (size_t n = 0; n <= blob.size(); ++n) {
     auto node = ParseIfaceBlob(Bytes(reinterpret_cast<const uint8_t*>(blob.data()), n), t.Lookup());
     EXPECT_EQ(node.has_value(), n >= sizeof(gotap_iface_node)) << n;
-    if (node) EXPECT_FALSE(IfaceText(*node, {}).empty()) << n;
+    if (node) {
+      EXPECT_FALSE(IfaceText(*node, {}).empty()) << n;
+    }
   }
   uint32_t state = 12345;
   for (int round = 0; round < 200; ++round) {
