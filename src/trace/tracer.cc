@@ -45,9 +45,11 @@ namespace {
 
 class RecordDecoder {
  public:
-  RecordDecoder(const TracePlan& plan, const std::vector<int>& ns_kinds, TraceSummary* summary)
+  RecordDecoder(const TracePlan& plan, const std::vector<int>& ns_kinds,
+                const std::vector<gotap_filter_cond>& filters, TraceSummary* summary)
       : plan_(plan),
         ns_kinds_(ns_kinds),
+        filters_(filters),
         summary_(*summary),
         realtime_offset_(ClockNs(CLOCK_REALTIME) - ClockNs(CLOCK_MONOTONIC)) {}
 
@@ -61,6 +63,12 @@ class RecordDecoder {
     const gotap_call_record& h = record->header;
     const TracedFunction& fn = plan_.functions[h.func_id];
     if (fn.quiet) return std::nullopt;  // probed for --ctx-from only
+    // Frames drained in userspace (still open at the end) never met the kernel's end-of-call
+    // filters: apply them here, with the time open so far as the duration.
+    if ((h.flags & GOTAP_REC_OPEN) && !PassesEndFilters(h)) {
+      ++filtered_;
+      return std::nullopt;
+    }
     output::CallEvent e;
     e.ts_ns = h.entry_ns + realtime_offset_;
     e.pid = h.tgid;
@@ -120,13 +128,26 @@ class RecordDecoder {
   }
 
   uint64_t malformed() const { return malformed_; }
+  uint64_t filtered() const { return filtered_; }
 
  private:
   const TracePlan& plan_;
   const std::vector<int>& ns_kinds_;
+  const std::vector<gotap_filter_cond>& filters_;
   TraceSummary& summary_;
   uint64_t realtime_offset_;
   uint64_t malformed_ = 0;
+  uint64_t filtered_ = 0;
+
+  bool PassesEndFilters(const gotap_call_record& h) const {
+    for (const gotap_filter_cond& c : filters_) {
+      if (c.field == GOTAP_FF_TID && !gotap_filter_holds(c.op, h.entry_tid, c.value)) return false;
+      if (c.field == GOTAP_FF_DURATION && !gotap_filter_holds(c.op, h.duration_ns, c.value)) {
+        return false;
+      }
+    }
+    return true;
+  }
 };
 
 bool ProcessAlive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
@@ -150,7 +171,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   if (target.spawned) kill(target.pid, SIGCONT);
 
   TraceSummary summary;
-  RecordDecoder decoder(plan, limits.ns_kinds, &summary);
+  RecordDecoder decoder(plan, limits.ns_kinds, limits.filters, &summary);
   uint64_t events = 0;
   bool limit_reached = false;
   auto deliver = [&](Bytes raw) {
@@ -205,6 +226,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   if (limits.on_finish) limits.on_finish(session);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
+  summary.counters.values[GOTAP_CTR_FILTERED] += decoder.filtered();
   if (plan.count_only) {
     ASSIGN_OR_RETURN(std::vector<uint64_t> counts, session.ReadFuncCounts());
     for (const TracedFunction& fn : plan.functions) {
