@@ -184,7 +184,9 @@ TEST(LatencyBpf, IntervalReportsAddUpOrAccumulate) {
     for (const Json& h : reports) {
       uint64_t n = h["count"];
       sum += n;
-      if (cumulative) EXPECT_GE(n, previous);
+      if (cumulative) {
+        EXPECT_GE(n, previous);
+      }
       previous = n;
     }
     if (cumulative) {
