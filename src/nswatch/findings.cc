@@ -90,10 +90,23 @@ std::string CloneFlagsToString(uint64_t flags) {
   return out;
 }
 
+void Symbolizer::LearnFromSite(int tgid, uint32_t func_id, uint64_t runtime_pc) {
+  if (!binary_.elf().is_position_independent() || bias_.count(tgid)) return;
+  auto sites = site_vaddrs_.find(func_id);
+  if (sites == site_vaddrs_.end()) return;
+  std::optional<int64_t> found;
+  for (uint64_t vaddr : sites->second) {
+    int64_t bias = static_cast<int64_t>(runtime_pc - vaddr);
+    if (bias % 4096 != 0) continue;
+    if (found && *found != bias) return;  // ambiguous: leave it to /proc/PID/maps
+    found = bias;
+  }
+  if (found) bias_[tgid] = *found;
+}
+
 std::optional<int64_t> Symbolizer::Bias(int tgid) {
   if (!binary_.elf().is_position_independent()) return 0;
-  auto [it, inserted] = bias_.try_emplace(tgid);
-  if (!inserted) return it->second;
+  if (auto it = bias_.find(tgid); it != bias_.end()) return it->second;
   struct stat want {};
   if (stat(binary_.path().c_str(), &want) != 0) return std::nullopt;
   std::ifstream maps(fmt::format("/proc/{}/maps", tgid));
@@ -112,8 +125,9 @@ std::optional<int64_t> Symbolizer::Bias(int tgid) {
           file_offset >= s.offset + s.file_size) {
         continue;
       }
-      it->second = static_cast<int64_t>(start - (s.vaddr + (file_offset - s.offset)));
-      return it->second;
+      int64_t bias = static_cast<int64_t>(start - (s.vaddr + (file_offset - s.offset)));
+      bias_[tgid] = bias;
+      return bias;
     }
   }
   return std::nullopt;
@@ -148,6 +162,9 @@ StatusOr<Finding> DecodeFinding(Bytes record, const std::vector<std::string>& fu
   f.ns = FromBpf(e.ns);
   f.original = FromBpf(e.orig);
 
+  if (e.kind != GOTAP_NS_EV_SYSCALL && e.nframes > 0) {
+    symbolizer->LearnFromSite(f.pid, e.func_id, e.stack[0]);
+  }
   // The stack: the probed pc, the return address at the stack pointer where the site says it is
   // one (frame pointers skip the probed function's caller before its frame is set up), then
   // the frame-pointer chain.

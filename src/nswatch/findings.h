@@ -30,13 +30,22 @@ std::string CloneFlagsToString(uint64_t flags);
 // PIE from /proc/TGID/maps. Empty when the pc is in no function of the binary.
 class Symbolizer {
  public:
-  explicit Symbolizer(const gobin::Binary& binary) : binary_(binary) {}
+  // `site_vaddrs[func_id]`: the link-time vaddrs of that function's probe sites (NsPlan).
+  explicit Symbolizer(const gobin::Binary& binary,
+                      std::map<uint32_t, std::vector<uint64_t>> site_vaddrs = {})
+      : binary_(binary), site_vaddrs_(std::move(site_vaddrs)) {}
   std::string FunctionAt(int tgid, uint64_t runtime_pc);
+  // A uprobe event's first pc is the probed site of func_id: for a PIE target, the load bias is
+  // that pc minus the site's vaddr (page-aligned, and unique among the function's sites). Learnt
+  // from the event itself, it does not depend on the process still running when the event is
+  // read (it often has exited by then).
+  void LearnFromSite(int tgid, uint32_t func_id, uint64_t runtime_pc);
 
  private:
   std::optional<int64_t> Bias(int tgid);
   const gobin::Binary& binary_;
-  std::map<int, std::optional<int64_t>> bias_;  // tgid -> runtime - link-time address
+  std::map<uint32_t, std::vector<uint64_t>> site_vaddrs_;
+  std::map<int, int64_t> bias_;  // tgid -> runtime - link-time address, once known
 };
 
 struct Finding {

@@ -38,7 +38,11 @@ StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
   if (target.spawned) kill(target.pid, SIGCONT);
 
   NsSummary summary;
-  Symbolizer symbolizer(binary);
+  std::map<uint32_t, std::vector<uint64_t>> site_vaddrs;
+  for (size_t i = 0; i < plan.sites.size() && i < plan.vaddrs.size(); ++i) {
+    site_vaddrs[plan.sites[i].func_id].push_back(plan.vaddrs[i]);
+  }
+  Symbolizer symbolizer(binary, std::move(site_vaddrs));
   uint64_t malformed = 0;
   auto deliver = [&](Bytes raw) {
     auto finding = DecodeFinding(raw, plan.functions, &symbolizer);

@@ -145,6 +145,23 @@ TEST(NsFindings, RejectsShortAndUnknownEvents) {
   EXPECT_FALSE(DecodeFinding(Bytes(small, sizeof(small)), {}, &symbolizer).ok());
 }
 
+// PIE: the load bias comes from the event's probed pc and the site's vaddr, so a process that
+// has exited (no /proc/PID/maps) is still symbolized.
+TEST(NsFindings, PieBiasIsLearntFromTheProbedSite) {
+  auto binary = gobin::Binary::Open(std::string(GOTAP_FIXTURE_DIR) + "/nshygiene.pie");
+  ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+  auto fns = (*binary)->FindFunctions("main.spawner");
+  ASSERT_EQ(fns.size(), 1u);
+  uint64_t site = fns[0]->entry + 4, other = fns[0]->entry + 40;
+  Symbolizer symbolizer(**binary, {{7, {site, other}}});
+  constexpr int kGonePid = 0x7ffffff0;  // no such process
+  constexpr uint64_t kBias = 0x55d0c0de0000;
+  EXPECT_EQ(symbolizer.FunctionAt(kGonePid, site + kBias), "") << "nothing known yet";
+  symbolizer.LearnFromSite(kGonePid, 7, site + kBias);
+  EXPECT_EQ(symbolizer.FunctionAt(kGonePid, site + kBias), "main.spawner");
+  EXPECT_EQ(symbolizer.FunctionAt(kGonePid, fns[0]->entry + kBias), "main.spawner");
+}
+
 TEST(NsFindings, SummaryCountsViolationsOnly) {
   NsSummary s;
   Finding f;
