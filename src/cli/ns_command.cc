@@ -88,20 +88,11 @@ int RunNs(const NsOptions& options, std::ostream& out, std::ostream& err) {
         out.flush();
       });
   if (!summary.ok()) {
-    if (target.spawned) {
-      kill(target.pid, SIGKILL);
-      waitpid(target.pid, nullptr, 0);
-    }
-    int code = summary.status().code() == StatusCode::kPermissionDenied ||
-                       summary.status().code() == StatusCode::kUnsupported
-                   ? kExitFailure
-                   : kExitBadInput;
+    int code = EndFailedRun(summary.status(), target.spawned ? target.pid : 0);
     return fail(code, EscapeForTerminal(summary.status().message()));
   }
   if (target.spawned && !summary->child_exit_status) {
-    int status = 0;  // stopped first (a limit): the command runs on unwatched; wait for it
-    waitpid(target.pid, &status, 0);
-    summary->child_exit_status = status;
+    summary->child_exit_status = WaitForCommand(target.pid);
   }
   if (options.json) out << summary->ToJson() << "\n";
   err << summary->ToText();

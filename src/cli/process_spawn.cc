@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/escape.h"
+#include "cli/app.h"
 
 namespace gotap::cli {
 namespace {
@@ -81,6 +82,22 @@ StatusOr<TargetArgs> ResolveTargetArgs(std::vector<std::string> positionals,
     target.probes.erase(target.probes.begin());
   }
   return target;
+}
+
+int EndFailedRun(const Status& error, int spawned_pid) {
+  if (spawned_pid > 0) {
+    kill(spawned_pid, SIGKILL);
+    waitpid(spawned_pid, nullptr, 0);
+  }
+  return error.code() == StatusCode::kPermissionDenied || error.code() == StatusCode::kUnsupported
+             ? kExitFailure
+             : kExitBadInput;
+}
+
+int WaitForCommand(int pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
 }
 
 void InstallStopHandlers(volatile std::sig_atomic_t* flag) {

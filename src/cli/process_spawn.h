@@ -34,6 +34,15 @@ StatusOr<TargetArgs> ResolveTargetArgs(std::vector<std::string> positionals,
                                        const std::vector<std::string>& command, int pid,
                                        std::string_view subcommand);
 
+// After a tracing run failed: kills and reaps the command we spawned (spawned_pid > 0) and
+// returns the exit code for the error: kExitFailure for missing privileges or kernel support,
+// kExitBadInput otherwise.
+int EndFailedRun(const Status& error, int spawned_pid);
+
+// The wait status of the spawned command once it ends (tracing may have stopped first, on a
+// limit: it runs on unprobed).
+int WaitForCommand(int pid);
+
 // SIGINT and SIGTERM set *flag to 1 (the run loops poll it) instead of killing gotap.
 void InstallStopHandlers(volatile std::sig_atomic_t* flag);
 

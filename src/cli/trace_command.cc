@@ -264,21 +264,11 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   };
   auto summary = trace::RunTrace(*plan, target, limits, *sink);
   if (!summary.ok()) {
-    if (target.spawned) {
-      kill(target.pid, SIGKILL);
-      waitpid(target.pid, nullptr, 0);
-    }
-    int code = summary.status().code() == StatusCode::kPermissionDenied ||
-                       summary.status().code() == StatusCode::kUnsupported
-                   ? kExitFailure
-                   : kExitBadInput;
+    int code = EndFailedRun(summary.status(), target.spawned ? target.pid : 0);
     return fail(code, EscapeForTerminal(summary.status().message()));
   }
   if (target.spawned && !summary->child_exit_status) {
-    // Tracing stopped first (a limit): the command runs on without probes; wait for it.
-    int status = 0;
-    waitpid(target.pid, &status, 0);
-    summary->child_exit_status = status;
+    summary->child_exit_status = WaitForCommand(target.pid);
   }
   if (options.count) {
     // The counts are the result: one line per function, most called first.

@@ -7,16 +7,11 @@
 #include <chrono>
 
 #include "nswatch/ns_session.h"
+#include "proc/stop_conditions.h"
 
 namespace gotap::nswatch {
 
 volatile std::sig_atomic_t g_ns_stop_requested = 0;
-
-namespace {
-
-bool ProcessAlive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
-
-}  // namespace
 
 StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
                                const WatchTarget& target, const WatchLimits& limits,
@@ -53,29 +48,11 @@ StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
     summary.Add(*finding);
     on_finding(*finding);
   };
-  auto start = std::chrono::steady_clock::now();
+  proc::StopConditions stop(&g_ns_stop_requested, limits.duration_seconds, target.pid,
+                            target.spawned);
   while (true) {
-    if (g_ns_stop_requested) {
-      summary.stop_reason = "interrupted";
-      break;
-    }
-    double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (limits.duration_seconds && elapsed >= *limits.duration_seconds) {
-      summary.stop_reason = "duration";
-      break;
-    }
-    if (target.spawned) {
-      int status = 0;
-      if (waitpid(target.pid, &status, WNOHANG) == target.pid) {
-        summary.child_exit_status = status;
-        summary.stop_reason = "command exited";
-        break;
-      }
-    } else if (target.pid > 0 && !ProcessAlive(target.pid)) {
-      summary.stop_reason = "process exited";
-      break;
-    }
+    summary.stop_reason = stop.Check(&summary.child_exit_status);
+    if (!summary.stop_reason.empty()) break;
     auto polled = session.Poll(std::chrono::milliseconds(100), deliver);
     if (!polled.ok()) return polled.status();
   }
@@ -84,7 +61,7 @@ StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
     auto polled = session.Poll(std::chrono::milliseconds(0), deliver);
     if (!polled.ok() || *polled == 0) break;
   }
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = stop.elapsed_seconds();
   summary.lost = session.ReadLost() + malformed;
   return summary;
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "bpf/call_record.h"
+#include "proc/stop_conditions.h"
 
 namespace gotap::trace {
 
@@ -150,8 +151,6 @@ class RecordDecoder {
   }
 };
 
-bool ProcessAlive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
-
 }  // namespace
 
 StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
@@ -181,33 +180,14 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
     sink.Write(*event);
     if (limits.max_events && ++events >= *limits.max_events) limit_reached = true;
   };
-  auto start = std::chrono::steady_clock::now();
+  proc::StopConditions stop(&g_stop_requested, limits.duration_seconds, target.pid, target.spawned);
   while (true) {
-    if (g_stop_requested) {
-      summary.stop_reason = "interrupted";
-      break;
-    }
     if (limit_reached) {
       summary.stop_reason = "max events";
       break;
     }
-    double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (limits.duration_seconds && elapsed >= *limits.duration_seconds) {
-      summary.stop_reason = "duration";
-      break;
-    }
-    if (target.spawned) {
-      int status = 0;
-      if (waitpid(target.pid, &status, WNOHANG) == target.pid) {
-        summary.child_exit_status = status;
-        summary.stop_reason = "command exited";
-        break;
-      }
-    } else if (target.pid > 0 && !ProcessAlive(target.pid)) {
-      summary.stop_reason = "process exited";
-      break;
-    }
+    summary.stop_reason = stop.Check(&summary.child_exit_status);
+    if (!summary.stop_reason.empty()) break;
     auto polled = session.Poll(std::chrono::milliseconds(100), deliver);
     if (!polled.ok()) return polled.status();
     sink.Flush();
@@ -224,7 +204,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   }
   sink.Flush();
   if (limits.on_finish) limits.on_finish(session);
-  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.seconds = stop.elapsed_seconds();
   if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
   summary.counters.values[GOTAP_CTR_FILTERED] += decoder.filtered();
   if (plan.count_only) {
