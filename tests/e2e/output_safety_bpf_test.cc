@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "../utf8_oracle.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -50,43 +51,6 @@ std::map<int64_t, Passed> ParsePassed(const std::string& out) {
     passed[i] = p;
   }
   return passed;
-}
-
-// Length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7), 0 if there is none.
-// Written apart from gotap's decoder so that the test checks it rather than repeats it.
-size_t WellFormedLength(const std::string& s, size_t i) {
-  auto at = [&](size_t k) -> int { return i + k < s.size() ? static_cast<uint8_t>(s[i + k]) : -1; };
-  auto in = [](int c, int lo, int hi) { return c >= lo && c <= hi; };
-  int c0 = at(0);
-  if (c0 < 0x80) return 1;
-  if (in(c0, 0xc2, 0xdf)) return in(at(1), 0x80, 0xbf) ? 2 : 0;
-  int lo = 0x80, hi = 0xbf;
-  if (c0 == 0xe0) lo = 0xa0;
-  if (c0 == 0xed) hi = 0x9f;
-  if (c0 == 0xf0) lo = 0x90;
-  if (c0 == 0xf4) hi = 0x8f;
-  if (in(c0, 0xe0, 0xef)) return in(at(1), lo, hi) && in(at(2), 0x80, 0xbf) ? 3 : 0;
-  if (in(c0, 0xf0, 0xf4)) {
-    return in(at(1), lo, hi) && in(at(2), 0x80, 0xbf) && in(at(3), 0x80, 0xbf) ? 4 : 0;
-  }
-  return 0;
-}
-
-// The text a JSON string can hold for `raw`: well-formed UTF-8 as is, every other byte U+FFFD.
-// Equal to `raw` whenever raw is valid UTF-8 (NULs and escape sequences included).
-std::string AsJsonText(const std::string& raw) {
-  std::string out;
-  for (size_t i = 0; i < raw.size();) {
-    size_t n = WellFormedLength(raw, i);
-    if (n == 0) {
-      out += "\xef\xbf\xbd";
-      ++i;
-    } else {
-      out.append(raw, i, n);
-      i += n;
-    }
-  }
-  return out;
 }
 
 TEST(OutputSafetyBpf, JsonHoldsTheBytesPassed) {

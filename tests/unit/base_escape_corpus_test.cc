@@ -9,11 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "../utf8_oracle.h"
 #include "base/escape.h"
 #include "base/json_writer.h"
 
 namespace gotap {
 namespace {
+
+using testing::AsJsonText;
+using testing::WellFormedLength;
 
 const std::vector<std::string> kHostile = {"\x1b[31m",
                                            "\x1b]0;title\x07",
@@ -65,34 +69,6 @@ std::vector<std::string> Corpus(uint32_t seed, int n) {
     corpus.push_back(std::move(s));
   }
   return corpus;
-}
-
-// Length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7), 0 if there is none;
-// written apart from gotap's decoder so that the test checks it.
-size_t WellFormedLength(const std::string& s, size_t i) {
-  auto at = [&](size_t k) -> int { return i + k < s.size() ? static_cast<uint8_t>(s[i + k]) : -1; };
-  auto in = [](int c, int lo, int hi) { return c >= lo && c <= hi; };
-  int c0 = at(0);
-  if (c0 < 0x80) return 1;
-  if (in(c0, 0xc2, 0xdf)) return in(at(1), 0x80, 0xbf) ? 2 : 0;
-  int lo = c0 == 0xe0 ? 0xa0 : c0 == 0xf0 ? 0x90 : 0x80;
-  int hi = c0 == 0xed ? 0x9f : c0 == 0xf4 ? 0x8f : 0xbf;
-  if (in(c0, 0xe0, 0xef)) return in(at(1), lo, hi) && in(at(2), 0x80, 0xbf) ? 3 : 0;
-  if (in(c0, 0xf0, 0xf4)) {
-    return in(at(1), lo, hi) && in(at(2), 0x80, 0xbf) && in(at(3), 0x80, 0xbf) ? 4 : 0;
-  }
-  return 0;
-}
-
-// What a JSON string can hold of `raw`: valid UTF-8 as is, each other byte U+FFFD.
-std::string AsJsonText(const std::string& raw) {
-  std::string out;
-  for (size_t i = 0; i < raw.size();) {
-    size_t n = WellFormedLength(raw, i);
-    out += n == 0 ? std::string("\xef\xbf\xbd") : raw.substr(i, n);
-    i += n == 0 ? 1 : n;
-  }
-  return out;
 }
 
 // Reverses EscapeForTerminal: \" \\ \n \t \r \xHH. Sets *ok to false on anything else.
