@@ -136,8 +136,8 @@ TEST(LatencyBpf, PerGoroutinePairingIsRightWherePerThreadIsWrong) {
   // run has a call that changed thread, which is up to the Go scheduler.
   uint64_t wrong = 0;
   for (int attempt = 0; attempt < 5 && wrong == 0 && !HasFailure(); ++attempt) {
-    TraceRun t =
-        RunTraceJson({"main.relay", "--", Fixture("blocker.default"), "-g", "32", "-pause", "20ms"});
+    TraceRun t = RunTraceJson(
+        {"main.relay", "--", Fixture("blocker.default"), "-g", "32", "-pause", "20ms"});
     ExpectCleanRun(t, 32);
     struct Hit {
       uint64_t ns;
