@@ -87,7 +87,8 @@ enum {
   kAreaMask = GOTAP_AREA_MAX - 1,
   kDepthMask = GOTAP_STACK_DEPTH - 1,
   kNumRegs = GOTAP_PT_REGS_SIZE / 8,
-  kSpIndex = 19, /* struct pt_regs: ..., ip, cs, flags, sp, ss */
+  kIpIndex = 16, /* struct pt_regs: ..., ip, cs, flags, sp, ss; ip is the probed address */
+  kSpIndex = 19,
 };
 
 /* Hides a value from the compiler so that a following mask is kept: clang drops masks it can prove
@@ -104,6 +105,7 @@ struct scratch {
   struct gotap_goroutine_key key;
   __u64 depth;
   __u64 now;
+  __u64 bias; /* the target's load bias (see gotap_site_spec.vaddr) */
   __u32 tid;
   __u32 off;       /* capture cursor; kept in memory so the verifier does not track it */
   __u16 cap_flags; /* GOTAP_REC_* flags of the capture in progress */
@@ -589,6 +591,7 @@ int gotap_site(struct pt_regs* ctx) {
   }
   s->busy = 1;
   bpf_probe_read_kernel(s->regs, sizeof(s->regs), ctx);
+  s->bias = spec->vaddr ? s->regs[kIpIndex] - spec->vaddr : 0;
   if (find_goroutine(spec, s)) {
     count(GOTAP_CTR_NO_GOROUTINE);
   } else {

@@ -155,6 +155,10 @@ struct gotap_site_spec {
   __u16 goid_offset;     /* byte offset of goid in runtime.g (152 for Go 1.13-1.22) */
   __u16 stack_hi_offset; /* byte offset of stack.hi in runtime.g (8 in every Go version) */
   __u16 reserved;
+  /* Link-time vaddr of the probed instruction, 0 if not given. The program learns the target's
+   * load bias as pc - vaddr (0 for non-PIE executables) and uses it where it meets addresses of
+   * the binary's own data: runtime type descriptors, itabs, package variables. */
+  __u64 vaddr;
   struct gotap_capture captures[GOTAP_MAX_CAPTURES];
 };
 
@@ -312,7 +316,7 @@ struct gotap_hist_value {
 };
 
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_capture) == 8, "gotap_capture layout");
-GOTAP_STATIC_ASSERT(sizeof(struct gotap_site_spec) == 16 + 8 * GOTAP_MAX_CAPTURES,
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_site_spec) == 24 + 8 * GOTAP_MAX_CAPTURES,
                     "gotap_site_spec layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_call_record) == 56, "gotap_call_record layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_goroutine_key) == 16, "gotap_goroutine_key layout");

@@ -9,8 +9,9 @@
  *   struct gotap_iface_node, then `copied` bytes read from the data pointer, then for each of
  *   the node's `nstrings` strings a u16 length m and m bytes, then its children's nodes.
  *
- * A node's dynamic type (a runtime _type address: itab+8 for IFACE) selects a recipe in the hash
- * map `iface_recipes` (written by userspace per session, keyed by that runtime address): how many
+ * A node's dynamic type (the _type at itab+8 for IFACE, word 0 for EFACE, as a link-time vaddr:
+ * the walk subtracts the load bias, see gotap_site_spec.vaddr) selects a recipe in the hash map
+ * `iface_recipes` (written by userspace per session, keyed by that link-time vaddr): how many
  * bytes of the value to copy, which string headers inside the copy to follow, which nested
  * interfaces inside the copy to walk (a context's parent, a wrapped error, a valueCtx's key and
  * value). Types without a recipe whose kind is a plain value (bool, numbers, string) are copied
@@ -51,14 +52,14 @@ struct gotap_iface_recipe {
   __u8 child_ptr;   /* bit i: child i is one pointer word, walked as {child_ptr_type, it} */
   __u16 str_off[GOTAP_IFACE_MAX_STRINGS];    /* string headers {ptr, len} in the copy */
   __u16 child_off[GOTAP_IFACE_MAX_CHILDREN]; /* interfaces {word0, data} in the copy */
-  /* Link-time-relocated vaddrs of pointer variables (e.g. context.background); 0 = unused. A
+  /* Link-time vaddrs of pointer variables (e.g. context.background); 0 = unused. A
    * node's `ident` is 1 + the index of the variable whose value equals the node's data word. */
   __u64 ident_vars[2];
-  __u64 child_ptr_type; /* runtime address of the pointer type of child_ptr children */
+  __u64 child_ptr_type; /* link-time vaddr of the pointer type of child_ptr children */
 };
 
 struct gotap_iface_node {
-  __u64 type; /* runtime address of the dynamic type's _type; 0: nil interface or unreadable */
+  __u64 type; /* link-time vaddr of the dynamic type's _type; 0: nil interface or unreadable */
   __u64 data; /* the interface's data word */
   __u16 copied;
   __u8 nstrings;

@@ -27,6 +27,10 @@ struct iface_walk {
   __u32 off; /* next output byte, relative to the capture area */
   __u32 end; /* the walk writes below this offset (<= GOTAP_AREA_MAX) */
   __u32 cut; /* the walk stopped for lack of room */
+  /* Runtime minus link-time address of the binary's data. Recipes, node types and the ident
+   * variables are link-time; itabs, _type pointers in interface words and variables are read
+   * at runtime addresses. */
+  __u64 bias;
   struct gotap_iface_node node;
   struct gotap_iface_recipe basic; /* the recipe of a plain value without one */
   __u64 type_head[3];              /* size, ptrdata, hash/tflag/align/kind of a _type */
@@ -148,6 +152,7 @@ static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
     type = 0;
     n->flags |= GOTAP_IFACE_F_FAULT;
   }
+  if (type != 0) type -= w->bias; /* link-time from here on */
   n->type = type;
   n->data = data;
   __u64 node_at = w->off;
@@ -161,7 +166,7 @@ static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
     r = bpf_map_lookup_elem(&iface_recipes, &type);
     if (r) {
       n->flags |= GOTAP_IFACE_F_RECIPE;
-    } else if (iface_basic_recipe(w, type) == 0) {
+    } else if (iface_basic_recipe(w, type + w->bias) == 0) {
       r = &w->basic;
       n->flags |= GOTAP_IFACE_F_BASIC;
     }
@@ -212,7 +217,7 @@ static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
         __u8 eface = (r->child_eface >> j) & 1;
         if ((r->child_ptr >> j) & 1) {
           c1 = c0; /* a pointer field: walked as an interface holding it */
-          c0 = c1 ? r->child_ptr_type : 0;
+          c0 = c1 && r->child_ptr_type ? r->child_ptr_type + w->bias : 0;
           eface = 1;
         } else {
           at += 8;
@@ -234,7 +239,7 @@ static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
       __u64 var = r->ident_vars[j];
       __u64 value = 0;
       if (var == 0) continue;
-      if (bpf_probe_read_user(&value, 8, (void*)var)) {
+      if (bpf_probe_read_user(&value, 8, (void*)(var + w->bias))) {
         n->flags |= GOTAP_IFACE_F_FAULT;
       } else if (value == data) {
         n->ident = j + 1;
@@ -265,6 +270,7 @@ static __always_inline __u64 iface_pack(struct scratch* s, __u8* out, __u64 off,
     w->end = GOTAP_AREA_MAX;
     if (start + c->max_len < w->end) w->end = start + c->max_len;
     w->cut = 0;
+    w->bias = s->bias;
     /* Strings of plain values are copied as far as the defaults (key 0) say. */
     __u64 defaults_key = 0;
     const struct gotap_iface_recipe* d = bpf_map_lookup_elem(&iface_recipes, &defaults_key);

@@ -23,6 +23,13 @@ uint64_t TypesFieldOffset(std::pair<int, int> v) {
   return 296;
 }
 
+// The linker's .typelink / .itablink section; in PIE binaries (internal linking) they are
+// named .data.rel.ro.typelink / .data.rel.ro.itablink.
+const elf::Section* FindLinkSection(const elf::ElfFile& elf, std::string_view name) {
+  if (const elf::Section* s = elf.FindSection(name)) return s;
+  return elf.FindSection(".data.rel.ro" + std::string(name));
+}
+
 }  // namespace
 
 std::optional<std::string> DecodeRuntimeName(Bytes at, bool varint_length) {
@@ -131,7 +138,7 @@ std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::stri
       vaddr = *t->elem;  // *T leads to T
     }
   };
-  if (const elf::Section* s = elf_->FindSection(".typelink")) {
+  if (const elf::Section* s = FindLinkSection(*elf_, ".typelink")) {
     if (auto data = elf_->SectionData(*s)) {
       ByteReader r(*data);
       for (uint64_t at = 0; at + 4 <= r.size(); at += 4) {
@@ -140,7 +147,7 @@ std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::stri
       }
     }
   }
-  if (const elf::Section* s = elf_->FindSection(".itablink")) {
+  if (const elf::Section* s = FindLinkSection(*elf_, ".itablink")) {
     if (auto data = elf_->SectionData(*s)) {
       ByteReader r(*data);
       for (uint64_t at = 0; at + 8 <= r.size(); at += 8) {

@@ -39,10 +39,6 @@ std::optional<uint64_t> FindEmptyCtxVar(const gobin::Binary& binary, int index) 
 
 std::shared_ptr<IfaceTypes> IfaceTypes::Build(const gobin::Binary& binary, uint16_t string_length) {
   std::shared_ptr<IfaceTypes> t(new IfaceTypes());
-  if (binary.elf().is_position_independent()) {
-    t->note_ = "interface types are not decoded in PIE binaries yet";
-    return t;
-  }
   auto types = gobin::RuntimeTypes::Load(binary);
   if (!types.ok()) {
     t->note_ = "interface types are not decoded: " + types.status().message();

@@ -1,10 +1,10 @@
 // What a trace needs to decode interface values of one binary: the recipes the BPF program
-// follows (keyed by runtime _type address) and a lookup from runtime _type addresses to names,
+// follows (keyed by _type address) and a lookup from _type addresses to names,
 // kinds and built-in shapes for decoding.
 //
-// Address space: runtime addresses equal link-time vaddrs for non-PIE executables, the only
-// ones handled so far; for PIE binaries there are no recipes and types stay unnamed (the load
-// bias of the traced process is not known when the plan is made).
+// Address space: every type address here (recipe keys, Lookup's argument) is a link-time vaddr.
+// The BPF program turns the runtime addresses it meets into link-time ones (minus the load bias
+// it learns from the probed pc, see gotap_site_spec.vaddr), so PIE targets need nothing more.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +27,8 @@ class IfaceTypes {
   // (and says why in `note`). `binary` must outlive the result.
   static std::shared_ptr<IfaceTypes> Build(const gobin::Binary& binary, uint16_t string_length);
 
-  // The type at a runtime _type address, resolved on first use (not thread-safe).
-  const decode::IfaceType* Lookup(uint64_t runtime_type) const;
+  // The type at a (link-time) _type address, resolved on first use (not thread-safe).
+  const decode::IfaceType* Lookup(uint64_t type_vaddr) const;
   decode::TypeLookup AsLookup() const {
     return [this](uint64_t t) { return Lookup(t); };
   }

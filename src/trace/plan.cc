@@ -447,6 +447,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       if (!offset) return Malformed("{}: site {:#x} is not in the file", fn.name, vaddr);
       ASSIGN_OR_RETURN(gotap_site_spec spec,
                        bpf::MakeSiteSpec(fn.func_id, kind, goroutine, captures, flags));
+      spec.vaddr = vaddr;  // the BPF program learns a PIE target's load bias from it
       plan.specs.push_back(spec);
       plan.file_offsets.push_back(*offset);
       return Status::Ok();

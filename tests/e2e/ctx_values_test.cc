@@ -1,7 +1,8 @@
 // Live tracing (root, real BPF) of context.Context and error values: every link of a context
 // chain (values, cancel state, deadlines), errors with their wrapped errors, and contexts lent
 // by a caller (--ctx-from) to 50 goroutines at once. The same in the stripped build, where the
-// user writes the signature and types come from the runtime's type data alone.
+// user writes the signature and types come from the runtime's type data alone, and in the PIE
+// build, loaded at an address known only at run time.
 #include <gtest/gtest.h>
 
 #include <map>
@@ -89,6 +90,10 @@ TEST(CtxValuesBpf, ContextChainsStripped) {
   CheckContexts("ctxerr.stripped", "main.handle(ctx context.Context, n int) error");
 }
 
+// PIE: the program runs at a load bias gotap learns in the kernel from the probed pc; type
+// descriptors, itabs and context.background are then found at their link-time addresses.
+TEST(CtxValuesBpf, ContextChainsPie) { CheckContexts("ctxerr.pie", "main.handle"); }
+
 // The text form: one chain per line, in Go's order from the innermost context out.
 TEST(CtxValuesBpf, ContextChainAsText) {
   RunResult r = RunGotapWithin({"trace", "main.handle", "--", Fixture("ctxerr.default"), "ctx"},
@@ -130,6 +135,8 @@ TEST(CtxErrorsBpf, Errors) { CheckErrors("ctxerr.default", "main.check"); }
 
 TEST(CtxErrorsBpf, ErrorsStripped) { CheckErrors("ctxerr.stripped", "main.check(i int) error"); }
 
+TEST(CtxErrorsBpf, ErrorsPie) { CheckErrors("ctxerr.pie", "main.check"); }
+
 // 50 goroutines, each serving its own request: every helper call (which takes no context) sees
 // the request id of the serve call above it on its goroutine, never another's.
 void CheckLentContexts(const std::string& fixture, const std::string& lender,
@@ -158,6 +165,10 @@ TEST(CtxScopeBpf, HelperSeesItsHandlersRequestId) {
 TEST(CtxScopeBpf, HelperSeesItsHandlersRequestIdStripped) {
   CheckLentContexts("ctxerr.stripped", "main.serve(ctx context.Context, id int)",
                     "main.helper(n int) int");
+}
+
+TEST(CtxScopeBpf, HelperSeesItsHandlersRequestIdPie) {
+  CheckLentContexts("ctxerr.pie", "main.serve", "main.helper");
 }
 
 // Outside a lender's call there is nothing to lend: check, called from main, gets a nil context.
