@@ -120,6 +120,7 @@ struct scratch {
   /* both areas, each proven < 2 * GOTAP_AREA_MAX, then the namespace set (GOTAP_REC_NS) */
   __u8 rec_data[4 * GOTAP_AREA_MAX + sizeof(struct gotap_ns_set)];
   struct gotap_ns_set ns;
+  struct gotap_ctx_loans loans; /* a goroutine's first loan, before it is stored */
 };
 
 struct {

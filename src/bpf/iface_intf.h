@@ -78,7 +78,19 @@ struct gotap_ctx_loan {
   __u64 depth;
 };
 
+/* A goroutine's loans, outermost first: lenders nest (a handler calling a middleware that is a
+ * lender too), and a call sees the innermost lender above it. A lender nested deeper than
+ * GOTAP_CTX_LOANS replaces the innermost loan. */
+enum { GOTAP_CTX_LOANS = 4 };
+struct gotap_ctx_loans {
+  __u32 n;
+  __u32 pad;
+  struct gotap_ctx_loan loan[GOTAP_CTX_LOANS];
+};
+
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_ctx_loan) == 24, "gotap_ctx_loan layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_ctx_loans) == 8 + 24 * GOTAP_CTX_LOANS,
+                    "gotap_ctx_loans layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_iface_recipe) == 48, "gotap_iface_recipe layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_iface_node) == 24, "gotap_iface_node layout");
 

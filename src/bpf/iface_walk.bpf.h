@@ -47,25 +47,53 @@ struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 8192);
   __type(key, struct gotap_goroutine_key);
-  __type(value, struct gotap_ctx_loan);
+  __type(value, struct gotap_ctx_loans);
 } ctx_loans SEC(".maps");
+
+/* Loans at `depth` or deeper belong to calls that ended (or were abandoned by a panic) before a
+ * call at `depth` could begin or end: dropped. */
+static __always_inline void ctx_loans_pop(struct gotap_ctx_loans* l, __u64 depth) {
+#pragma unroll
+  for (int i = GOTAP_CTX_LOANS - 1; i >= 0; i--) {
+    if ((__u32)i < l->n && l->loan[i].depth >= depth) l->n = i;
+  }
+}
 
 /* The value of a GOTAP_SRC_SCOPE / GOTAP_SRC_SCOPE_END slot for the current hit. */
 static __always_inline __u64 ctx_loan_read(struct scratch* s, const struct gotap_capture* c) {
-  struct gotap_ctx_loan* loan = bpf_map_lookup_elem(&ctx_loans, &s->key);
-  if (!loan) return 0;
+  struct gotap_ctx_loans* l = bpf_map_lookup_elem(&ctx_loans, &s->key);
+  if (!l) return 0;
   if (c->source == GOTAP_SRC_SCOPE_END) {
-    if (loan->depth == s->depth) bpf_map_delete_elem(&ctx_loans, &s->key);
+    ctx_loans_pop(l, s->depth);
+    if (l->n == 0) bpf_map_delete_elem(&ctx_loans, &s->key);
     return 0;
   }
-  if (loan->depth >= s->depth) return 0; /* not lent by a caller of this frame */
-  return c->offset == 8 ? loan->data : loan->word0;
+  /* The innermost loan made by a caller of this frame. */
+#pragma unroll
+  for (int i = GOTAP_CTX_LOANS - 1; i >= 0; i--) {
+    if ((__u32)i < l->n && l->loan[i].depth < s->depth)
+      return c->offset == 8 ? l->loan[i].data : l->loan[i].word0;
+  }
+  return 0;
 }
 
 /* Lends the interface {word0, data} captured at this entry to the calls below it. */
 static __always_inline void ctx_loan_store(struct scratch* s, __u64 word0, __u64 data) {
-  struct gotap_ctx_loan loan = {.word0 = word0, .data = data, .depth = s->depth};
-  bpf_map_update_elem(&ctx_loans, &s->key, &loan, BPF_ANY);
+  struct gotap_ctx_loans* l = bpf_map_lookup_elem(&ctx_loans, &s->key);
+  if (!l) {
+    __builtin_memset(&s->loans, 0, sizeof(s->loans));
+    if (bpf_map_update_elem(&ctx_loans, &s->key, &s->loans, BPF_ANY)) return;
+    l = bpf_map_lookup_elem(&ctx_loans, &s->key);
+    if (!l) return;
+  }
+  ctx_loans_pop(l, s->depth);
+  __u32 n = l->n;
+  if (n >= GOTAP_CTX_LOANS) n = GOTAP_CTX_LOANS - 1;
+  struct gotap_ctx_loan* loan = &l->loan[n & (GOTAP_CTX_LOANS - 1)];
+  loan->word0 = word0;
+  loan->data = data;
+  loan->depth = s->depth;
+  l->n = n + 1;
 }
 
 struct iface_ctx {

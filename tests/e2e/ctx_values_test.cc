@@ -171,6 +171,31 @@ TEST(CtxScopeBpf, HelperSeesItsHandlersRequestIdPie) {
   CheckLentContexts("ctxerr.pie", "main.serve", "main.helper");
 }
 
+// Two lenders nest: serveNested lends req-N, middleware (called by it) lends mw-N. The helper
+// call inside middleware sees mw-N; those before and after it see req-N, also once the inner
+// loan has ended.
+TEST(CtxScopeBpf, NestedLendersEachSeenInTheirScope) {
+  TraceRun t = RunTraceJson({"--ctx-from", "main.serveNested", "--ctx-from", "main.middleware",
+                             "--ctx-key", "requestID", "main.helper", "--",
+                             Fixture("ctxerr.default"), "nested"});
+  ExpectCleanRun(t, 60);
+  ASSERT_EQ(t.events.size(), 60u);
+  std::map<int64_t, std::string> seen;
+  for (const Json& e : t.events) {
+    int64_t n = ValueOf(e, "args", "n");
+    Json lent = ValueOf(e, "args", "caller_ctx");
+    ASSERT_TRUE(lent.contains("value")) << e.dump();
+    seen[n] = lent["value"].is_string() ? lent["value"].get<std::string>() : lent.dump();
+  }
+  ASSERT_EQ(seen.size(), 60u);
+  for (int64_t id = 0; id < 20; ++id) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(seen[id * 10], "req-" + std::to_string(id));
+    EXPECT_EQ(seen[id * 10 + 1], "mw-" + std::to_string(id));
+    EXPECT_EQ(seen[id * 10 + 2], "req-" + std::to_string(id));
+  }
+}
+
 // Outside a lender's call there is nothing to lend: check, called from main, gets a nil context.
 TEST(CtxScopeBpf, NothingLentOutsideTheLender) {
   TraceRun t = RunTraceJson(
