@@ -11,10 +11,9 @@ namespace gotap::gobin {
 namespace {
 
 TEST(RuntimeTypesPie, FindsTheTypesTheDefaultBuildHas) {
-  const std::set<std::string> names = {"*context.emptyCtx", "*context.valueCtx",
-                                       "*context.cancelCtx", "*context.timerCtx",
-                                       "*errors.errorString", "*fmt.wrapError",
-                                       "*fs.PathError", "main.ctxKey"};
+  const std::set<std::string> names = {
+      "*context.emptyCtx",   "*context.valueCtx", "*context.cancelCtx", "*context.timerCtx",
+      "*errors.errorString", "*fmt.wrapError",    "*fs.PathError",      "main.ctxKey"};
   auto pie = Binary::Open(testing::FixturePath("ctxerr.pie"));
   auto plain = Binary::Open(testing::FixturePath("ctxerr.default"));
   ASSERT_TRUE(pie.ok()) << pie.status().ToString();
