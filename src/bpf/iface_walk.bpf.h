@@ -32,6 +32,13 @@ struct iface_walk {
    * at runtime addresses. */
   __u64 bias;
   struct gotap_iface_node node;
+  /* The node being written: its recipe (copied, so that the callbacks below see one map value
+   * type), where its copy starts, how many bytes were copied, its depth. */
+  struct gotap_iface_recipe cur;
+  __u64 copy_at;
+  __u64 copied;
+  __u32 depth;
+  __u32 nchildren;
   struct gotap_iface_recipe basic; /* the recipe of a plain value without one */
   __u64 type_head[3];              /* size, ptrdata, hash/tflag/align/kind of a _type */
 };
@@ -161,6 +168,48 @@ static __always_inline void iface_string(struct iface_walk* w, __u8* out, __u64 
   w->node.nstrings += 1;
 }
 
+static long iface_string_cb(__u64 j, struct iface_ctx* ic) {
+  struct iface_walk* w = ic->w;
+  if (w->cut) return 1;
+  iface_string(w, ic->out, w->copy_at, w->copied, &w->cur, j);
+  return 0;
+}
+
+/* Pushes child nchildren - 1 - i of the node being written (see iface_node_cb). */
+static long iface_child_cb(__u64 i, struct iface_ctx* ic) {
+  struct iface_walk* w = ic->w;
+  __u8* out = ic->out;
+  const struct gotap_iface_recipe* r = &w->cur;
+  __u32 j = (w->nchildren - 1 - (__u32)i) & (GOTAP_IFACE_MAX_CHILDREN - 1);
+  __u64 co = r->child_off[j];
+  __u32 is_ptr = (r->child_ptr >> j) & 1;
+  if (co + (is_ptr ? 8 : 16) > w->copied) return 0;
+  __u64 at = w->copy_at + co;
+  OPAQUE(at);
+  __u64 c0 = *(__u64*)(out + (at & kAreaMask));
+  __u64 c1 = 0;
+  __u8 eface = (r->child_eface >> j) & 1;
+  if (is_ptr) {
+    c1 = c0; /* a pointer field: walked as an interface holding it */
+    c0 = c1 && r->child_ptr_type ? r->child_ptr_type + w->bias : 0;
+    eface = 1;
+  } else {
+    at += 8;
+    OPAQUE(at);
+    c1 = *(__u64*)(out + (at & kAreaMask));
+  }
+  if (c0 == 0) return 0; /* nil: no node */
+  __u32 top = w->sp;
+  if (top >= GOTAP_IFACE_PENDING) return 1;
+  w->pend_word0[top & (GOTAP_IFACE_PENDING - 1)] = c0;
+  w->pend_data[top & (GOTAP_IFACE_PENDING - 1)] = c1;
+  w->pend_depth[top & (GOTAP_IFACE_PENDING - 1)] = w->depth + 1;
+  w->pend_eface[top & (GOTAP_IFACE_PENDING - 1)] = eface;
+  w->sp = top + 1;
+  w->node.child_mask |= 1 << j;
+  return 0;
+}
+
 /* Visits the interface on top of the pending stack: writes its node, copy and strings, and
  * pushes its children. Returns 1 to end the walk. */
 static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
@@ -220,10 +269,15 @@ static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
     n->copied = copy;
     w->off = copy_at + copy;
     if (copy == r->copy_len) {
+      /* Strings and children in bpf_loop callbacks rather than unrolled loops: the verifier
+       * checks each callback body once instead of once per unrolled copy (load time). */
+      w->cur = *r;
+      w->copy_at = copy_at;
+      w->copied = copy;
+      w->depth = depth;
       __u32 ns = r->nstrings;
-      for (__u32 j = 0; j < GOTAP_IFACE_MAX_STRINGS; j++) {
-        if (j < ns && !w->cut) iface_string(w, out, copy_at, copy, r, j);
-      }
+      if (ns > GOTAP_IFACE_MAX_STRINGS) ns = GOTAP_IFACE_MAX_STRINGS;
+      bpf_loop(ns, iface_string_cb, ic, 0);
       /* Children: pushed last first, so that they are visited (and written) in order. */
       __u32 nc = r->nchildren;
       if (nc > GOTAP_IFACE_MAX_CHILDREN) nc = GOTAP_IFACE_MAX_CHILDREN;
@@ -234,34 +288,8 @@ static long iface_node_cb(__u64 i, struct iface_ctx* ic) {
         n->flags |= GOTAP_IFACE_F_PENDING;
         nc = 0;
       }
-      for (__s32 j = GOTAP_IFACE_MAX_CHILDREN - 1; j >= 0; j--) {
-        if ((__u32)j >= nc) continue;
-        __u64 co = r->child_off[j & (GOTAP_IFACE_MAX_CHILDREN - 1)];
-        if (co + (((r->child_ptr >> j) & 1) ? 8 : 16) > copy) continue;
-        __u64 at = copy_at + co;
-        OPAQUE(at);
-        __u64 c0 = *(__u64*)(out + (at & kAreaMask));
-        __u64 c1 = 0;
-        __u8 eface = (r->child_eface >> j) & 1;
-        if ((r->child_ptr >> j) & 1) {
-          c1 = c0; /* a pointer field: walked as an interface holding it */
-          c0 = c1 && r->child_ptr_type ? r->child_ptr_type + w->bias : 0;
-          eface = 1;
-        } else {
-          at += 8;
-          OPAQUE(at);
-          c1 = *(__u64*)(out + (at & kAreaMask));
-        }
-        if (c0 == 0) continue; /* nil: no node */
-        __u32 top = w->sp;
-        if (top >= GOTAP_IFACE_PENDING) break;
-        w->pend_word0[top & (GOTAP_IFACE_PENDING - 1)] = c0;
-        w->pend_data[top & (GOTAP_IFACE_PENDING - 1)] = c1;
-        w->pend_depth[top & (GOTAP_IFACE_PENDING - 1)] = depth + 1;
-        w->pend_eface[top & (GOTAP_IFACE_PENDING - 1)] = eface;
-        w->sp = top + 1;
-        n->child_mask |= 1 << j;
-      }
+      w->nchildren = nc;
+      bpf_loop(nc, iface_child_cb, ic, 0);
     }
     for (__u32 j = 0; j < 2; j++) {
       __u64 var = r->ident_vars[j];
