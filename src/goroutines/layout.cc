@@ -20,10 +20,11 @@ const char* LayoutSourceName(LayoutSource source) {
 std::string RuntimeLayout::ToString() const {
   return fmt::format(
       "{}: status@{} goid@{} waitsince@{} waitreason@{} sched.pc@{} sched.sp@{} lockedm@{} "
-      "gopc@{} startpc@{} parentGoid@{} m.procid@{}",
+      "gopc@{} startpc@{} parentGoid@{} m.procid@{} m.lockedExt@{} m.lockedInt@{}",
       LayoutSourceName(source), g.atomicstatus, g.goid, g.waitsince, g.waitreason, g.sched_pc,
       g.sched_sp, g.lockedm, g.gopc, g.startpc,
-      g.parent_goid ? fmt::format("{}", *g.parent_goid) : "-", m.procid);
+      g.parent_goid ? fmt::format("{}", *g.parent_goid) : "-", m.procid, m.locked_ext,
+      m.locked_int);
 }
 
 // The shapes of runtime.g (runtime2.go), 64-bit:
@@ -36,6 +37,30 @@ std::string RuntimeLayout::ToString() const {
 //    runnableTime (+16; verified against the DWARF of Go 1.19: lockedm@232 gopc@296
 //    startpc@312); 1.21 moved the tracer's sysexitticks/traceseq/tracelastp into gTraceState
 //    (-24) and added parentGoid before gopc (+8).
+//
+// runtime.m's lockedExt (lockedInt follows it, +4) moves with the fields before it. Computed from
+// `type m struct` in src/runtime/runtime2.go of go1.13 (a July 2019 release-branch tree),
+// go1.14.13, go1.15.8, go1.16.14, go1.17.13, go1.18, go1.19.8, go1.20.6, go1.21.12, a go1.22
+// tree, go1.23.5, go1.24.0, go1.25.3 and a go1.26 tree (m.xRegs era), with the same method that
+// reproduces every g offset above; checked against the DWARF of Go 1.19 and against the code of
+// runtime.unlockOSThread in stripped go1.15, 1.16, 1.19, 1.20 and 1.23 (amd64 and arm64) builds:
+//  * 1.13-1.14: 624 (m.mcache, moved to p in 1.15)   * 1.15: 616
+//  * 1.16-1.17: 624 (doesPark bool before park note) * 1.18-1.21: 616 (doesPark removed)
+//  * 1.22-1.24: 608 (fastrand uint64 removed; random state moved to m's tail)
+//  * 1.25-1.26: 624 (morebuf loses gobuf.ret, -8; allpSnapshot []*p added before ncgocall, +24)
+namespace {
+
+uint64_t LockedExtForVersion(std::pair<int, int> v) {
+  if (v <= std::pair{1, 14}) return 624;
+  if (v <= std::pair{1, 15}) return 616;
+  if (v <= std::pair{1, 17}) return 624;
+  if (v <= std::pair{1, 21}) return 616;
+  if (v <= std::pair{1, 24}) return 608;
+  return 624;
+}
+
+}  // namespace
+
 std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> v) {
   if (v < std::pair{1, 13} || v > std::pair{1, 26}) return std::nullopt;
   RuntimeLayout layout;
@@ -55,6 +80,8 @@ std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> v) {
     g.sched_bp = 96, g.syscallsp = 104, g.syscallpc = 112;
     layout.m.procid = 64;
   }
+  layout.m.locked_ext = LockedExtForVersion(v);
+  layout.m.locked_int = layout.m.locked_ext + 4;
   return layout;
 }
 
@@ -87,6 +114,8 @@ StatusOr<RuntimeLayout> LayoutFromDwarf(const gobin::Binary& binary) {
   member("runtime.g", "gopc", &g.gopc);
   member("runtime.g", "startpc", &g.startpc);
   member("runtime.m", "procid", &layout.m.procid);
+  member("runtime.m", "lockedExt", &layout.m.locked_ext);
+  member("runtime.m", "lockedInt", &layout.m.locked_int);
   if (!missing.empty()) return NotFound("DWARF runtime.g/runtime.m lack {}", missing);
   g.parent_goid = dwarf->MemberOffset("runtime.g", "parentGoid");
   return layout;

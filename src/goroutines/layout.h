@@ -34,8 +34,11 @@ struct GLayout {
   uint64_t ReadSize() const;
 };
 
+// Byte offsets from the start of a runtime.m.
 struct MLayout {
-  uint64_t procid = 72;  // the thread id (gettid) of the M
+  uint64_t procid = 72;     // the thread id (gettid) of the M
+  uint64_t locked_ext = 0;  // lockedExt uint32: runtime.LockOSThread nesting count
+  uint64_t locked_int = 0;  // lockedInt uint32: the runtime's internal lockOSThread count
 };
 
 enum class LayoutSource { kDwarf, kVersionTable };
@@ -48,7 +51,8 @@ struct RuntimeLayout {
   std::string ToString() const;
 };
 
-// The table's layout for Go {major, minor} on amd64/arm64; nullopt outside Go 1.13 - 1.26.
+// The table's layout for Go {major, minor} on linux amd64/arm64 (the two have the same runtime.g
+// and runtime.m layout up to the fields above); nullopt outside Go 1.13 - 1.26.
 std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> go_version);
 
 // DWARF when every field is described there (falling back per field to the table is not done:

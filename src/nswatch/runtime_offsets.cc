@@ -20,49 +20,29 @@ gotap_ns_config RuntimeOffsets::ToConfig() const {
   return c;
 }
 
-std::optional<RuntimeOffsets> RuntimeOffsetsForVersion(std::pair<int, int> v) {
-  // Go 1.19 (amd64, arm64): read from a 1.19.8 binary's DWARF; runtime2.go of 1.19 puts
-  // lockedm after tracelastp in g, and lockedExt/lockedInt after createstack [32]uintptr in m.
-  if (v == std::pair{1, 19}) {
-    RuntimeOffsets o;
-    o.g_goid = 152;
-    o.g_m = 48;
-    o.g_lockedm = 232;
-    o.m_lockedext = 616;
-    o.m_lockedint = 620;
-    o.source = "version-table (go1.19)";
-    return o;
-  }
-  return std::nullopt;
+RuntimeOffsets RuntimeOffsetsFromLayout(const goroutines::RuntimeLayout& layout, uint64_t goid,
+                                        std::pair<int, int> go_version) {
+  RuntimeOffsets o;
+  o.g_goid = goid;
+  o.g_m = layout.g.m;
+  o.g_lockedm = layout.g.lockedm;
+  o.m_lockedext = layout.m.locked_ext;
+  o.m_lockedint = layout.m.locked_int;
+  o.source = layout.source == goroutines::LayoutSource::kDwarf
+                 ? "dwarf"
+                 : fmt::format("version-table (go{}.{})", go_version.first, go_version.second);
+  return o;
 }
 
 StatusOr<RuntimeOffsets> ResolveRuntimeOffsets(const gobin::Binary& binary) {
-  if (auto info = binary.dwarf(); info.ok()) {
-    const dwarf::DwarfInfo& d = **info;
-    auto m = d.MemberOffset("runtime.g", "m");
-    auto lockedm = d.MemberOffset("runtime.g", "lockedm");
-    auto ext = d.MemberOffset("runtime.m", "lockedExt");
-    auto in = d.MemberOffset("runtime.m", "lockedInt");
-    if (m && lockedm && ext && in) {
-      RuntimeOffsets o;
-      o.g_goid = binary.goid_offset().offset;
-      o.g_m = *m;
-      o.g_lockedm = *lockedm;
-      o.m_lockedext = *ext;
-      o.m_lockedint = *in;
-      o.source = "dwarf";
-      return o;
-    }
-  }
-  auto table = RuntimeOffsetsForVersion(binary.go_major_minor());
-  if (!table) {
+  auto layout = goroutines::ResolveLayout(binary);
+  if (!layout.ok()) {
     return Unsupported(
-        "{} has no DWARF and gotap ns knows the runtime.g/runtime.m layout of go1.19 only; "
-        "build the target without -ldflags=-s -w",
-        binary.go_version());
+        "gotap ns cannot locate runtime.g/runtime.m fields: {}; build the target without "
+        "-ldflags='-s -w' so it keeps DWARF",
+        layout.status().message());
   }
-  table->g_goid = binary.goid_offset().offset;
-  return *table;
+  return RuntimeOffsetsFromLayout(*layout, binary.goid_offset().offset, binary.go_major_minor());
 }
 
 }  // namespace gotap::nswatch

@@ -46,6 +46,10 @@ TEST(GoroutinesOffsets, Go119TableMatchesDwarf) {
   ASSERT_TRUE(table.has_value());
   ExpectSameG(table->g, dwarf->g);
   EXPECT_EQ(table->m.procid, dwarf->m.procid);
+  EXPECT_EQ(table->m.locked_ext, dwarf->m.locked_ext);
+  EXPECT_EQ(table->m.locked_int, dwarf->m.locked_int);
+  EXPECT_EQ(dwarf->m.locked_ext, 616u);
+  EXPECT_EQ(dwarf->m.locked_int, 620u);
   EXPECT_EQ(dwarf->g.gopc, 296u);  // go-internals.md §5, verified 1.19
   EXPECT_EQ(dwarf->g.startpc, 312u);
 }
@@ -72,8 +76,13 @@ TEST(GoroutinesOffsets, GoidAgreesWithGobinTableForEveryVersion) {
     // gopc, ancestors, startpc are consecutive; parentGoid (1.21+) precedes gopc.
     EXPECT_EQ(layout->g.gopc + 16, layout->g.startpc) << minor;
     EXPECT_EQ(layout->g.parent_goid.has_value(), minor >= 21) << minor;
-    if (layout->g.parent_goid) EXPECT_EQ(*layout->g.parent_goid + 8, layout->g.gopc) << minor;
+    if (layout->g.parent_goid) {
+      EXPECT_EQ(*layout->g.parent_goid + 8, layout->g.gopc) << minor;
+    }
     EXPECT_EQ(layout->m.procid, minor >= 25 ? 64u : 72u) << minor;
+    EXPECT_EQ(layout->m.locked_int, layout->m.locked_ext + 4) << minor;  // adjacent uint32s
+    // Past createstack [32]uintptr, which follows procid in every version.
+    EXPECT_GT(layout->m.locked_ext, layout->m.procid + 32 * 8) << minor;
     EXPECT_GT(layout->g.ReadSize(), layout->g.startpc);
   }
   EXPECT_FALSE(LayoutForVersion({1, 12}).has_value());
@@ -88,6 +97,16 @@ TEST(GoroutinesOffsets, TailMovesWhereTheRuntimeChanged) {
   EXPECT_EQ(LayoutForVersion({1, 23})->g.goid, 160u);     // syscallbp
   EXPECT_EQ(LayoutForVersion({1, 23})->g.startpc, 304u);
   EXPECT_EQ(LayoutForVersion({1, 25})->g.sched_bp, 96u);  // gobuf.ret removed
+}
+
+// m.lockedExt per version, from runtime2.go of each release (see layout.cc).
+TEST(GoroutinesOffsets, LockedExtMovesWhereTheRuntimeChanged) {
+  const std::pair<int, uint64_t> expected[] = {
+      {13, 624}, {14, 624}, {15, 616}, {16, 624}, {17, 624}, {18, 616}, {19, 616},
+      {20, 616}, {21, 616}, {22, 608}, {23, 608}, {24, 608}, {25, 624}, {26, 624}};
+  for (const auto& [minor, locked_ext] : expected) {
+    EXPECT_EQ(LayoutForVersion({1, minor})->m.locked_ext, locked_ext) << "1." << minor;
+  }
 }
 
 TEST(GoroutinesOffsets, EveryNpmBinaryGetsALayout) {

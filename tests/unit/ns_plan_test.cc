@@ -1,11 +1,14 @@
 // Where gotap ns probes the nshygiene fixture, and the runtime layout it reads there: DWARF and
-// the per-version table must agree, so stripped binaries are read correctly.
+// goroutines' per-version table must agree, so stripped binaries are read correctly.
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
 #include "nswatch/ns_plan.h"
 #include "nswatch/runtime_offsets.h"
+#include "test_paths.h"
 
 namespace gotap::nswatch {
 namespace {
@@ -23,28 +26,65 @@ TEST(NsRuntimeOffsets, DwarfAgreesWithTheGo119Table) {
   auto dwarf = ResolveRuntimeOffsets(*binary);
   ASSERT_TRUE(dwarf.ok()) << dwarf.status().ToString();
   EXPECT_EQ(dwarf->source, "dwarf");
-  auto table = RuntimeOffsetsForVersion({1, 19});
-  ASSERT_TRUE(table);
-  EXPECT_EQ(dwarf->g_goid, table->g_goid);
-  EXPECT_EQ(dwarf->g_m, table->g_m);
-  EXPECT_EQ(dwarf->g_lockedm, table->g_lockedm);
-  EXPECT_EQ(dwarf->m_lockedext, table->m_lockedext);
-  EXPECT_EQ(dwarf->m_lockedint, table->m_lockedint);
+  auto layout = goroutines::LayoutForVersion({1, 19});
+  ASSERT_TRUE(layout);
+  RuntimeOffsets table = RuntimeOffsetsFromLayout(*layout, 152, {1, 19});
+  EXPECT_EQ(table.source, "version-table (go1.19)");
+  EXPECT_EQ(dwarf->g_goid, table.g_goid);
+  EXPECT_EQ(dwarf->g_m, table.g_m);
+  EXPECT_EQ(dwarf->g_lockedm, table.g_lockedm);
+  EXPECT_EQ(dwarf->m_lockedext, table.m_lockedext);
+  EXPECT_EQ(dwarf->m_lockedint, table.m_lockedint);
   EXPECT_EQ(dwarf->m_lockedint, dwarf->m_lockedext + 4);  // adjacent uint32s in runtime.m
   gotap_ns_config c = dwarf->ToConfig();
   EXPECT_EQ(c.tls_g, -8);
   EXPECT_EQ(c.g_lockedm, dwarf->g_lockedm);
+  EXPECT_EQ(c.m_lockedext, dwarf->m_lockedext);
 }
 
-TEST(NsRuntimeOffsets, StrippedUsesTheTableAndUnknownVersionsFail) {
+TEST(NsRuntimeOffsets, StrippedUsesTheTable) {
   auto binary = OpenFixture("nshygiene.stripped");
   ASSERT_TRUE(binary);
   auto offsets = ResolveRuntimeOffsets(*binary);
   ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
   EXPECT_EQ(offsets->source, "version-table (go1.19)");
   EXPECT_EQ(offsets->g_lockedm, 232u);
-  EXPECT_FALSE(RuntimeOffsetsForVersion({1, 18}));
-  EXPECT_FALSE(RuntimeOffsetsForVersion({1, 22}));
+  EXPECT_EQ(offsets->m_lockedext, 616u);
+  EXPECT_EQ(offsets->g_goid, binary->goid_offset().offset);
+}
+
+// Stripped release builds of Go 1.15 - 1.23 (amd64 and arm64): gotap ns used to know go1.19 only.
+TEST(NsRuntimeOffsets, StrippedNpmBinariesOfEveryVersion) {
+  for (const char* package :
+       {"esbuild-linux-64@0.8.0", "esbuild-linux-64@0.8.57", "esbuild-linux-64@0.14.54",
+        "@esbuild+linux-x64@0.20.2", "@esbuild+linux-x64@0.24.2", "@esbuild+linux-arm64@0.24.2"}) {
+    SCOPED_TRACE(package);
+    auto binary = gobin::Binary::Open(testing::NpmBinaryPath(package));
+    ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+    auto offsets = ResolveRuntimeOffsets(**binary);
+    ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
+    auto [major, minor] = (*binary)->go_major_minor();
+    EXPECT_EQ(offsets->source, fmt::format("version-table (go{}.{})", major, minor));
+    auto layout = goroutines::LayoutForVersion({major, minor});
+    ASSERT_TRUE(layout);
+    EXPECT_EQ(offsets->g_lockedm, layout->g.lockedm);
+    EXPECT_EQ(offsets->m_lockedext, layout->m.locked_ext);
+    EXPECT_EQ(offsets->m_lockedint, layout->m.locked_int);
+    EXPECT_EQ(offsets->g_goid, (*binary)->goid_offset().offset);
+    EXPECT_EQ(offsets->g_m, 48u);
+  }
+}
+
+TEST(NsRuntimeOffsets, SourceNamesDwarfOrTheTableEntry) {
+  goroutines::RuntimeLayout layout = *goroutines::LayoutForVersion({1, 22});
+  RuntimeOffsets table = RuntimeOffsetsFromLayout(layout, 152, {1, 22});
+  EXPECT_EQ(table.source, "version-table (go1.22)");
+  EXPECT_EQ(table.m_lockedext, 608u);
+  EXPECT_EQ(table.ToString(),
+            "g.goid=152 g.m=48 g.lockedm=208 m.lockedExt=608 m.lockedInt=612 "
+            "(version-table (go1.22))");
+  layout.source = goroutines::LayoutSource::kDwarf;
+  EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, {1, 22}).source, "dwarf");
 }
 
 size_t CountRole(const NsPlan& plan, uint32_t role) {
