@@ -8,6 +8,43 @@
 #include "cli/commands.h"
 
 namespace gotap::cli {
+namespace {
+
+// What trace, latency, graph and record share: the target, filters, when to stop, where to
+// write, the ring buffer.
+void AddTargetOptions(CLI::App* cmd, TraceOptions& o, const std::string& args_help) {
+  cmd->add_option("ARGS", o.positionals, args_help);
+  cmd->add_option("-p,--pid", o.pid, "Trace one running process");
+  cmd->add_option("--filter", o.filters,
+                  "Only calls where these hold, checked in the kernel: goid, pid, tid, duration "
+                  "with == != < <= > >=, joined by && (e.g. 'goid==17', "
+                  "'duration>=1ms && tid!=42')")
+      ->allow_extra_args(false);
+  cmd->add_option("--duration", o.duration, "Stop after this long (5s, 250ms, 2m)");
+  cmd->add_option("-o,--output", o.output, "Write to FILE instead of stdout");
+  cmd->add_option("--buffer", o.buffer,
+                  "Ring buffer size (power of two, e.g. 64K, 8M; default 8M); a full buffer "
+                  "drops events, counted in the summary");
+}
+
+// What the commands that show values share: string length, contexts, namespaces.
+void AddValueOptions(CLI::App* cmd, TraceOptions& o) {
+  cmd->add_option("--strlen", o.string_length,
+                  "Bytes of string and []byte contents to copy (default 64)")
+      ->check(CLI::Range(0, 512));
+  cmd->add_option("--ctx-key", o.ctx_key,
+                  "Print a context.Context as just the value of this key (a string key, or a "
+                  "key of a named string type, e.g. requestID)");
+  cmd->add_option("--ctx-from", o.ctx_from,
+                  "While a function matching this probe runs, show its context.Context as "
+                  "`caller_ctx` in traced calls below it that take no context (per goroutine)")
+      ->allow_extra_args(false);
+  cmd->add_option("--ns", o.ns,
+                  "Show the Linux namespaces of the thread that ended each call: net, mnt, pid, "
+                  "uts, ipc, user, cgroup, comma-separated, or all (read in the kernel)");
+}
+
+}  // namespace
 
 int Run(int argc, char** argv) {
   CLI::App app{"gotap: trace live Go programs from outside, with eBPF, the way Go sees them."};
@@ -46,44 +83,16 @@ int Run(int argc, char** argv) {
   TraceOptions trace;
   CLI::App* trace_cmd = app.add_subcommand(
       "trace", "Trace calls to Go functions: arguments, results, goroutine, latency");
-  trace_cmd->add_option("ARGS", trace.positionals,
-                        "[BINARY] PROBE...: a Go binary (every process running it, now and later) "
-                        "unless -p or -- is given; probes are Go names, globs or signatures");
-  trace_cmd->add_option("-p,--pid", trace.pid, "Trace one running process");
+  AddTargetOptions(trace_cmd, trace,
+                   "[BINARY] PROBE...: a Go binary (every process running it, now and later) "
+                   "unless -p or -- is given; probes are Go names, globs or signatures");
+  AddValueOptions(trace_cmd, trace);
   trace_cmd->add_flag("--json", trace.json, "Print JSON lines");
   trace_cmd->add_flag(
       "--count", trace.count,
       "Only count calls per function, in the kernel (entry probes only, no events); "
       "prints the counts at the end");
-  trace_cmd->add_option("--duration", trace.duration, "Stop after this long (5s, 250ms, 2m)");
   trace_cmd->add_option("--max-events", trace.max_events, "Stop after this many events");
-  trace_cmd->add_option("-o,--output", trace.output, "Write events to FILE instead of stdout");
-  trace_cmd
-      ->add_option("--strlen", trace.string_length,
-                   "Bytes of string and []byte contents to copy (default 64)")
-      ->check(CLI::Range(0, 512));
-  trace_cmd->add_option("--ctx-key", trace.ctx_key,
-                        "Print a context.Context as just the value of this key (a string key, or "
-                        "a key of a named string type, e.g. requestID)");
-  trace_cmd
-      ->add_option(
-          "--ctx-from", trace.ctx_from,
-          "While a function matching this probe runs, show its context.Context as `caller_ctx` in "
-          "traced calls below it that take no context (per goroutine)")
-      ->allow_extra_args(false);
-  trace_cmd->add_option("--buffer", trace.buffer,
-                        "Ring buffer size (power of two, e.g. 64K, 8M; default 8M); a full buffer "
-                        "drops events, counted in the summary");
-  trace_cmd
-      ->add_option("--filter", trace.filters,
-                   "Only calls where these hold, checked in the kernel: goid, pid, tid, duration "
-                   "with == != < "
-                   "<= > >=, joined by && (e.g. 'goid==17', 'duration>=1ms && tid!=42')")
-      ->allow_extra_args(false);
-  trace_cmd->add_option(
-      "--ns", trace.ns,
-      "Show the Linux namespaces of the thread that ended each call: net, mnt, "
-      "pid, uts, ipc, user, cgroup, comma-separated, or all (read in the kernel)");
   trace_cmd->footer(
       "Examples:\n"
       "  gotap trace ./server 'main.(*Store).Get'\n"
@@ -91,6 +100,8 @@ int Run(int argc, char** argv) {
       "  gotap trace -- ./swapper hello go                  # spawn; probes default to main.*\n"
       "  gotap trace -p 4242 'main.swap(x string, y string) (string, string)'   # stripped binary\n"
       "  gotap trace --json --duration 10s -o calls.jsonl ./server 'main.*'\n"
+      "  gotap trace --ctx-from 'main.(*Server).handle' --ctx-key requestID -p 4242 "
+      "'main.encrypt'\n"
       "\nA signature gives types where the binary has no DWARF: parameters after the receiver "
       "(a pointer receiver (*T) is implied), then results.\nCtrl-C detaches and prints a "
       "summary (calls per function, events lost) on stderr.");
@@ -99,22 +110,15 @@ int Run(int argc, char** argv) {
   latency.latency = true;
   CLI::App* latency_cmd = app.add_subcommand(
       "latency", "Latency histograms per function, aggregated in the kernel (no per-call events)");
-  latency_cmd->add_option("ARGS", latency.positionals,
-                          "[BINARY] PROBE...: as for trace (names, globs, -p, -- COMMAND)");
-  latency_cmd->add_option("-p,--pid", latency.pid, "One running process");
+  AddTargetOptions(latency_cmd, latency,
+                   "[BINARY] PROBE...: as for trace (names, globs, -p, -- COMMAND)");
   latency_cmd->add_option("-i,--interval", latency.interval,
                           "Print a report every interval (1s, 500ms); Ctrl-C prints the last");
   latency_cmd->add_flag("--cumulative", latency.cumulative,
                         "Interval reports accumulate instead of starting afresh");
   latency_cmd->add_flag("--json", latency.json, "One JSON object per function and report");
-  latency_cmd->add_option("--duration", latency.duration, "Stop after this long");
-  latency_cmd->add_option("-o,--output", latency.output, "Write reports to FILE");
-  latency_cmd->add_option("--buffer", latency.buffer,
-                          "Ring buffer size (power of two, e.g. 64K, 8M; default 8M)");
   latency_cmd->add_option("--by", latency.by,
                           "One histogram per goroutine, thread or process: goid, tid or pid");
-  latency_cmd->add_option("--filter", latency.filters, "As for trace: 'goid==17', 'tid!=42'")
-      ->allow_extra_args(false);
   latency_cmd->footer(
       "Examples:\n"
       "  gotap latency ./server 'main.(*Store).Get'\n"
@@ -128,22 +132,15 @@ int Run(int argc, char** argv) {
   graph.graph = true;
   CLI::App* graph_cmd = app.add_subcommand(
       "graph", "Calls nested per goroutine with their durations, like ftrace's function_graph");
-  graph_cmd->add_option("ARGS", graph.positionals,
-                        "[BINARY] PATTERN...: as for trace (names, globs, -p, -- COMMAND)");
-  graph_cmd->add_option("-p,--pid", graph.pid, "One running process");
+  AddTargetOptions(graph_cmd, graph,
+                   "[BINARY] PATTERN...: as for trace (names, globs, -p, -- COMMAND)");
+  AddValueOptions(graph_cmd, graph);
   graph_cmd->add_option("--goid", graph.graph_goid,
                         "Follow one goroutine (filtered in the kernel)");
   graph_cmd->add_option("--min", graph.graph_min,
                         "Hide calls shorter than this (1ms, 250us) and the calls inside them");
-  graph_cmd->add_option("--filter", graph.filters, "As for trace: 'duration>=1ms', 'pid==42'")
-      ->allow_extra_args(false);
-  graph_cmd->add_option("--ns", graph.ns, "As for trace: net,mnt,... or all");
   graph_cmd->add_flag("--json", graph.json,
                       "JSON lines (as trace's, with \"level\") in graph order");
-  graph_cmd->add_option("--duration", graph.duration, "Stop after this long");
-  graph_cmd->add_option("-o,--output", graph.output, "Write the graph to FILE");
-  graph_cmd->add_option("--strlen", graph.string_length, "Bytes of strings to copy (default 64)")
-      ->check(CLI::Range(0, 512));
   graph_cmd->footer(
       "Examples:\n"
       "  gotap graph ./server 'main.*' 'net/http.(*conn).serve'\n"
@@ -156,19 +153,12 @@ int Run(int argc, char** argv) {
   record.record = true;
   CLI::App* record_cmd = app.add_subcommand(
       "record", "Record calls to a Chrome trace-event file for ui.perfetto.dev / chrome://tracing");
-  record_cmd->add_option("ARGS", record.positionals,
-                         "[BINARY] PROBE...: as for trace (names, globs, -p, -- COMMAND)");
-  record_cmd->add_option("-o,--output", record.output, "The trace-event JSON file to write")
-      ->required();
+  AddTargetOptions(record_cmd, record,
+                   "[BINARY] PROBE...: as for trace (names, globs, -p, -- COMMAND)");
+  record_cmd->get_option("--output")->required()->description("The trace-event JSON file to write");
+  AddValueOptions(record_cmd, record);
   record_cmd->add_option("--svg", record.svg, "Also draw the calls per goroutine to an SVG file");
-  record_cmd->add_option("-p,--pid", record.pid, "One running process");
-  record_cmd->add_option("--filter", record.filters, "As for trace: 'goid==17'")
-      ->allow_extra_args(false);
-  record_cmd->add_option("--ns", record.ns, "As for trace: net,mnt,... or all (slice args)");
-  record_cmd->add_option("--duration", record.duration, "Stop after this long");
   record_cmd->add_option("--max-events", record.max_events, "Stop after this many calls");
-  record_cmd->add_option("--strlen", record.string_length, "Bytes of strings to copy (default 64)")
-      ->check(CLI::Range(0, 512));
   record_cmd->footer(
       "Examples:\n"
       "  gotap record -o trace.json ./server 'main.*'      # then open it in ui.perfetto.dev\n"
