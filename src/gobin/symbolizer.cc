@@ -162,6 +162,7 @@ std::vector<SourceFrame> Symbolizer::FramesAt(uint64_t pc) const {
   }
   SourceFrame outer;
   outer.function = binary_->Name(*func);
+  if (outer.function.empty()) outer.function = "?";  // a malformed table's empty name
   if (auto pos = PosAt(*func, at)) outer.pos = *pos;
   frames.push_back(outer);
   return frames;
