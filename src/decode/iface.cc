@@ -4,7 +4,7 @@
 
 namespace gotap::decode {
 
-bool IsContextShape(Shape s) { return s >= Shape::kEmptyCtx; }
+bool IsContextShape(Shape s) { return s >= Shape::kEmptyCtx && s <= Shape::kStopCtx; }
 
 bool IsErrorShape(Shape s) { return s != Shape::kNone && s <= Shape::kDeadlineExceeded; }
 
@@ -48,7 +48,11 @@ std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> v) {
   add(Shape::kPathError, v >= std::pair{1, 16} ? "*fs.PathError" : "*os.PathError", 48, {0, 16},
       {32});
   add(Shape::kSyscallError, "*os.SyscallError", 32, {0}, {16});
-  add(Shape::kOpError, "*net.OpError", 80, {0, 16}, {48, 64});
+  // Children: Source, Addr, Err.
+  add(Shape::kOpError, "*net.OpError", 80, {0, 16}, {32, 48, 64});
+  // The IP slice's header starts like a string header {ptr, len}: following it copies the bytes.
+  add(Shape::kNetAddr, "*net.TCPAddr", 48, {0, 32}, {});
+  add(Shape::kNetAddr, "*net.UDPAddr", 48, {0, 32}, {});
   add(Shape::kDeadlineExceeded, "context.deadlineExceededError", 0, {}, {});
 
   // Contexts (go-internals.md §7). Every one holds its parent at offset 0.

@@ -34,10 +34,25 @@ enum class Shape {
   kWithoutCancelCtx,
   kAfterFuncCtx,
   kStopCtx,
+  kStruct,   // a struct (or pointer to one) of the program's own: fields from the type data
+  kNetAddr,  // *net.TCPAddr / *net.UDPAddr {IP []byte, Port int, Zone string}: "ip:port"
 };
 
 bool IsContextShape(Shape s);
 bool IsErrorShape(Shape s);
+
+// One field of a Shape::kStruct recipe, read from the runtime type data (offsets are from the
+// start of the copy; fields of a nested struct are listed in `fields`).
+struct RecipeField {
+  std::string name;       // "" for none; embedded fields carry their type's name
+  std::string type_name;  // "int", "error", "*main.Point", "main.Point"
+  uint8_t kind = 0;       // runtime kind (gobin::GoKind)
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  int string_index = -1;  // kind string: index into the recipe's strings, -1 if not followed
+  int child_index = -1;   // kind interface: index into the recipe's children, -1 if not
+  std::vector<RecipeField> fields;  // kind struct: its fields (bounded depth), else empty
+};
 
 // How a type with a built-in shape is copied (becomes a gotap_iface_recipe) and read back.
 struct ShapeRecipe {
@@ -54,6 +69,10 @@ struct ShapeRecipe {
   int err_child = -1;        // cancel-like contexts: which child is the error
   // kEmptyCtx: names of the pointer variables identifying background and todo.
   std::vector<std::string> ident_vars;
+  // kStruct: the fields, and the struct's size (the copy holds min(size, copy_len) bytes; a
+  // larger struct was cut at GOTAP_IFACE_MAX_COPY).
+  std::vector<RecipeField> fields;
+  uint64_t struct_size = 0;
 
   // `child_ptr_type` is the runtime address of the type named child_ptr_type (0 if none).
   gotap_iface_recipe ToRecipe(uint16_t str_max, uint64_t child_ptr_type = 0) const;
@@ -80,6 +99,11 @@ struct IfaceString {
 };
 
 struct IfaceNode {
+  // User-provided: with an implicit one, clang 14 + libstdc++ 12 cannot instantiate
+  // std::pair<int, IfaceNode> (a cycle through pair's explicit(bool) default constructor), and
+  // the fuzzers (fuzz/, clang) do not compile.
+  IfaceNode() {}  // NOLINT(modernize-use-equals-default)
+
   uint64_t type_addr = 0;  // 0: nil (or unreadable, see flags)
   uint64_t data = 0;
   const IfaceType* type = nullptr;  // null: type_addr not resolved

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "base/escape.h"
+#include "decode/iface_struct.h"
 
 namespace gotap::decode {
 namespace {
@@ -102,6 +103,12 @@ std::optional<std::string> PlainValue(const IfaceNode& n, bool quote_strings = t
 // int(42)), main.ctxKey("user").
 std::string TypedText(const IfaceNode& n, bool always_typed = false) {
   if (n.type_addr == 0) return (n.flags & GOTAP_IFACE_F_FAULT) ? "<unreadable>" : "nil";
+  if (ShapeOf(n) == Shape::kStruct) {
+    if (auto s = StructText(n, [](const IfaceNode& c) { return IfaceText(c, {}); })) return *s;
+  }
+  if (ShapeOf(n) == Shape::kNetAddr) {
+    if (auto a = NetAddrText(n)) return fmt::format("{}({})", TypeName(n), EscapeForTerminal(*a));
+  }
   auto plain = PlainValue(n);
   if (plain && n.type && IsBuiltinName(n.type->name) && !always_typed) return *plain;
   if (plain) return fmt::format("{}({})", TypeName(n), *plain);
@@ -151,11 +158,21 @@ std::optional<std::string> ErrorMessageAt(const IfaceNode& n, int depth) {
       return RawCut(n, 0) + ": " + *inner;
     }
     case Shape::kOpError: {
-      auto inner = child(1);
+      // As OpError.Error(): "dial tcp 127.0.0.1:1: connect: connection refused", with
+      // "src->dst" when both addresses are set. Children: Source, Addr, Err.
+      auto inner = child(2);
       if (!copied || !inner) return std::nullopt;
       std::string s = RawCut(n, 0);
       if (n.Word(24) != 0) s += " " + RawCut(n, 1);
-      if (const IfaceNode* addr = n.Child(0)) s += " " + TypedText(*addr);
+      auto addr = [&](int i) -> std::string {
+        const IfaceNode* a = n.Child(i);
+        if (a == nullptr) return "<not captured>";
+        auto text = NetAddrText(*a);
+        return text ? *text : TypedText(*a);
+      };
+      bool source = n.Word(32) != 0;
+      if (source) s += " " + addr(0);
+      if (n.Word(48) != 0) s += (source ? "->" : " ") + addr(1);
       return s + ": " + *inner;
     }
     case Shape::kDeadlineExceeded:
@@ -169,9 +186,18 @@ std::optional<std::string> ErrorMessageAt(const IfaceNode& n, int depth) {
   return std::nullopt;
 }
 
+// deadline - now, saturated: a deadline read from the target may be any int64.
+int64_t Remaining(int64_t deadline_ns, uint64_t now_ns) {
+  int64_t left = 0;
+  if (__builtin_sub_overflow(deadline_ns, static_cast<int64_t>(now_ns), &left)) {
+    return deadline_ns < 0 ? INT64_MIN : INT64_MAX;
+  }
+  return left;
+}
+
 std::string FormatLeft(int64_t ns) {
   bool past = ns < 0;
-  uint64_t a = past ? static_cast<uint64_t>(-ns) : static_cast<uint64_t>(ns);
+  uint64_t a = past ? 0 - static_cast<uint64_t>(ns) : static_cast<uint64_t>(ns);
   std::string d;
   if (a < 1000000) {
     d = fmt::format("{:.1f}µs", a / 1e3);
@@ -317,7 +343,7 @@ std::string LinkText(const Link& l, const IfaceRenderOptions& o) {
   std::vector<std::string> parts;
   if (l.deadline_ns) {
     std::string d = "deadline " + FormatUtc(*l.deadline_ns);
-    if (o.now_ns) d += ", " + FormatLeft(*l.deadline_ns - static_cast<int64_t>(o.now_ns));
+    if (o.now_ns) d += ", " + FormatLeft(Remaining(*l.deadline_ns, o.now_ns));
     parts.push_back(d);
   }
   if (l.done.value_or(false)) {
@@ -358,7 +384,8 @@ void PlainJson(const IfaceNode& n, JsonWriter* w) {
     w->Null();
     return;
   }
-  uint8_t kind = n.type ? n.type->kind : 0;
+  // A direct type's value is its data word ("nil", "0x…"), whatever kind the type data claims.
+  uint8_t kind = n.type && !n.type->direct ? n.type->kind : 0;
   if (kind == kString) {
     w->String(n.strings.empty() ? "" : n.strings[0].bytes);
   } else if (kind == kBool) {
@@ -381,7 +408,15 @@ int64_t GoTimeUnixNanos(uint64_t wall, int64_t ext) {
   int64_t nsec = static_cast<int64_t>(wall & ((1ull << 30) - 1));
   int64_t sec =
       (wall & kHasMonotonic) ? kWallToInternal + static_cast<int64_t>((wall << 1) >> 31) : ext;
-  return (sec - kUnixToInternal) * 1000000000 + nsec;
+  // ext comes from the target's memory, and a zero time.Time (year 1) is already out of range:
+  // saturate instead of overflowing.
+  int64_t ns = 0;
+  if (__builtin_sub_overflow(sec, kUnixToInternal, &ns) ||
+      __builtin_mul_overflow(ns, int64_t{1000000000}, &ns) ||
+      __builtin_add_overflow(ns, nsec, &ns)) {
+    return sec < kUnixToInternal ? INT64_MIN : INT64_MAX;
+  }
+  return ns;
 }
 
 std::string FormatUtc(int64_t unix_ns) {
@@ -470,7 +505,7 @@ void IfaceJson(const IfaceNode& n, const IfaceRenderOptions& o, JsonWriter* w, u
             .String(FormatUtc(*l.deadline_ns))
             .Key("deadline_unix_ns")
             .Int(*l.deadline_ns);
-        if (o.now_ns) w->Key("remaining_ns").Int(*l.deadline_ns - static_cast<int64_t>(o.now_ns));
+        if (o.now_ns) w->Key("remaining_ns").Int(Remaining(*l.deadline_ns, o.now_ns));
       }
       if (l.done) w->Key("done").Bool(*l.done);
       if (l.err) w->Key("err").String(*l.err);
@@ -482,6 +517,16 @@ void IfaceJson(const IfaceNode& n, const IfaceRenderOptions& o, JsonWriter* w, u
   } else if (auto msg = ErrorMessage(n);
              msg && (IsErrorShape(ShapeOf(n)) || (n.type && n.type->name == "syscall.Errno"))) {
     w->Key("error").String(*msg);
+  } else if (auto text = ShapeOf(n) == Shape::kStruct
+                             ? StructText(n, [&](const IfaceNode& c) { return IfaceText(c, o); })
+                             : std::nullopt) {
+    // The program's own structs: the text as IfaceText writes it, and the fields as JSON.
+    w->Key("text").String(*text).Key("fields");
+    StructFieldsJson(
+        n, [&](const IfaceNode& c, JsonWriter* cw) { IfaceJson(c, o, cw); }, w);
+    if (StructCut(n)) w->Key("cut").Bool(true);
+  } else if (auto addr = ShapeOf(n) == Shape::kNetAddr ? NetAddrText(n) : std::nullopt) {
+    w->Key("value").String(*addr);
   } else {
     w->Key("value");
     PlainJson(n, w);

@@ -160,4 +160,93 @@ std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::stri
   return found;
 }
 
+std::optional<std::string> RuntimeTypes::PkgPath(uint64_t vaddr) const {
+  // The uncommon type follows the kind's own struct: structtype {_type, pkgPath name, fields
+  // slice} is 80 bytes, ptrtype {_type, elem} 56. Its first field is a nameOff (from types).
+  constexpr uint8_t kTflagUncommon = 1;
+  auto t = TypeAt(vaddr);
+  if (!t || !(t->tflag & kTflagUncommon)) return std::nullopt;
+  uint64_t uncommon_at = 0;
+  if (t->kind == GoKind::kStruct) {
+    uncommon_at = vaddr + kTypeSize + 32;
+  } else if (t->kind == GoKind::kPointer) {
+    uncommon_at = vaddr + kTypeSize + 8;
+  } else {
+    return std::nullopt;
+  }
+  auto bytes = elf_->ReadVaddr(uncommon_at, 4);
+  if (!bytes) return std::nullopt;
+  int32_t off = static_cast<int32_t>(*ByteReader(*bytes).U32(0));
+  if (off <= 0) return std::nullopt;
+  uint64_t name_at = types_ + static_cast<uint64_t>(off);
+  if (name_at >= etypes_) return std::nullopt;
+  auto name_bytes = elf_->ReadVaddrToSegmentEnd(name_at);
+  if (!name_bytes) return std::nullopt;
+  return DecodeRuntimeName(*name_bytes, go_minor_ >= 17);
+}
+
+std::optional<uint64_t> RuntimeTypes::InterfaceMethodCount(uint64_t vaddr) const {
+  // interfacetype: _type, pkgpath name, mhdr []imethod (its length at +64).
+  auto t = TypeAt(vaddr);
+  if (!t || t->kind != GoKind::kInterface) return std::nullopt;
+  return ReadLinkTimeWord(*elf_, vaddr + kTypeSize + 16);
+}
+
+std::optional<uint64_t> RuntimeTypes::PtrToThis(uint64_t vaddr) const {
+  constexpr uint64_t kPtrToThisAt = 44;  // a typeOff (from types); 0: none
+  if (vaddr < types_ || vaddr >= etypes_ || etypes_ - vaddr < kTypeSize) return std::nullopt;
+  auto bytes = elf_->ReadVaddr(vaddr + kPtrToThisAt, 4);
+  if (!bytes) return std::nullopt;
+  int32_t off = static_cast<int32_t>(*ByteReader(*bytes).U32(0));
+  if (off <= 0 || types_ + static_cast<uint64_t>(off) >= etypes_) return std::nullopt;
+  return types_ + static_cast<uint64_t>(off);
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> RuntimeTypes::Itabs() const {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  const elf::Section* s = FindLinkSection(*elf_, ".itablink");
+  if (s == nullptr) return out;
+  auto data = elf_->SectionData(*s);
+  if (!data) return out;
+  for (uint64_t at = 0; at + 8 <= data->size(); at += 8) {
+    auto itab = ReadLinkTimeWord(*elf_, s->vaddr + at);
+    if (!itab) continue;
+    auto inter = ReadLinkTimeWord(*elf_, *itab);
+    auto type = ItabType(*itab);
+    if (inter && type) out.emplace_back(*inter, *type);
+  }
+  return out;
+}
+
+std::vector<uint64_t> RuntimeTypes::LinkedTypes(size_t limit) const {
+  std::vector<uint64_t> order;
+  std::set<uint64_t> seen;
+  auto push = [&](uint64_t vaddr) {
+    if (order.size() < limit && seen.insert(vaddr).second && TypeAt(vaddr)) order.push_back(vaddr);
+  };
+  if (const elf::Section* s = FindLinkSection(*elf_, ".typelink")) {
+    if (auto data = elf_->SectionData(*s)) {
+      ByteReader r(*data);
+      for (uint64_t at = 0; at + 4 <= r.size(); at += 4) {
+        push(types_ +
+             static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(*r.U32(at)))));
+      }
+    }
+  }
+  for (const auto& [inter, type] : Itabs()) push(type);
+  // `order` grows while it is walked: each type's neighbours join the end.
+  for (size_t i = 0; i < order.size() && order.size() < limit; ++i) {
+    auto t = TypeAt(order[i]);
+    if (!t) continue;
+    if (t->elem) push(*t->elem);
+    if (auto p = PtrToThis(order[i])) push(*p);
+    if (t->kind == GoKind::kStruct) {
+      if (auto fields = Fields(order[i])) {
+        for (const StructField& f : *fields) push(f.type);
+      }
+    }
+  }
+  return order;
+}
+
 }  // namespace gotap::gobin

@@ -95,6 +95,22 @@ class RuntimeTypes {
   // found are absent from the result.
   std::map<std::string, uint64_t> FindTypes(const std::set<std::string>& names) const;
 
+  // --- Additions for recipes of the program's own types (struct values behind interfaces).
+
+  // The import path of a named struct or pointer type's package ("main", "net",
+  // "gotap.test/fixtures/x"), from its uncommon type (tflag bit 0); nullopt for unnamed types,
+  // other kinds, or malformed bytes.
+  std::optional<std::string> PkgPath(uint64_t vaddr) const;
+  // The number of methods of an interface type (0: `any`); nullopt if not an interface.
+  std::optional<uint64_t> InterfaceMethodCount(uint64_t vaddr) const;
+  // The *T of a type T (_type.ptrToThis), when the binary has one.
+  std::optional<uint64_t> PtrToThis(uint64_t vaddr) const;
+  // {interface type, concrete type} of every itab in .itablink.
+  std::vector<std::pair<uint64_t, uint64_t>> Itabs() const;
+  // The types reachable from the typelinks and the itabs' concrete types, following pointer
+  // elems, ptrToThis and struct fields; breadth first, at most `limit` of them.
+  std::vector<uint64_t> LinkedTypes(size_t limit) const;
+
   uint64_t types() const { return types_; }
   uint64_t etypes() const { return etypes_; }
 

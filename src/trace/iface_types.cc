@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "trace/struct_recipes.h"
+
 namespace gotap::trace {
 namespace {
 
@@ -69,6 +71,18 @@ std::shared_ptr<IfaceTypes> IfaceTypes::Build(const gobin::Binary& binary, uint1
       r.ident_vars[i] = FindEmptyCtxVar(binary, static_cast<int>(i)).value_or(0);
     }
     if (t->recipes_.size() < GOTAP_IFACE_MAX_RECIPES) t->recipes_.emplace_back(it->second, r);
+  }
+  // The program's own structs fill what the built-in shapes leave of the recipe map.
+  std::string main_module = binary.build_info() ? binary.build_info()->main_module.path : "";
+  size_t room =
+      GOTAP_IFACE_MAX_RECIPES - std::min<size_t>(t->recipes_.size(), GOTAP_IFACE_MAX_RECIPES);
+  UserStructs user = FindUserStructs(*t->types_, main_module, room);
+  t->structs_left_out_ = user.left_out;
+  for (auto& [vaddr, recipe] : user.recipes) {
+    if (t->shape_at_.count(vaddr)) continue;
+    const decode::ShapeRecipe& s = t->struct_shapes_.emplace_back(std::move(recipe));
+    t->shape_at_[vaddr] = &s;
+    t->recipes_.emplace_back(vaddr, s.ToRecipe(string_length));
   }
   return t;
 }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -36,12 +37,19 @@ class IfaceTypes {
   const std::vector<std::pair<uint64_t, gotap_iface_recipe>>& recipes() const { return recipes_; }
   const std::string& note() const { return note_; }  // why types are not resolved, or ""
   bool resolves() const { return types_.has_value(); }
+  // The program's own struct types (see struct_recipes.h) given a recipe, and those left
+  // without one because the recipe map (GOTAP_IFACE_MAX_RECIPES) was full; those print as
+  // their type name and address.
+  size_t struct_recipes() const { return struct_shapes_.size(); }
+  size_t structs_without_recipe() const { return structs_left_out_; }
 
  private:
   IfaceTypes() = default;
 
   std::optional<gobin::RuntimeTypes> types_;
   std::vector<decode::ShapeRecipe> shapes_;
+  std::deque<decode::ShapeRecipe> struct_shapes_;  // a deque: shape_at_ points into it
+  size_t structs_left_out_ = 0;
   std::map<uint64_t, const decode::ShapeRecipe*> shape_at_;  // link-time vaddr -> shape
   std::vector<std::pair<uint64_t, gotap_iface_recipe>> recipes_;
   mutable std::map<uint64_t, std::unique_ptr<decode::IfaceType>> cache_;
