@@ -9,9 +9,11 @@
 # BUILD_DIR       the fuzz build (default: build/fuzz-build); corpus, seeds, logs and artifacts
 #                 live there too
 # MAIN_BUILD_DIR  the main build whose fixtures/ seed the corpus (default: build)
-# --smoke         20 s per fuzzer (the `fuzz_smoke` ctest); otherwise 600 s (issue 8: >= 10 min)
-# Environment:    FUZZ_SECONDS (per fuzzer), FUZZERS ("elf buildinfo pclntab binary"),
-#                 FUZZ_JOBS (build parallelism, default 2), FUZZ_FLAGS (extra libFuzzer flags)
+# --smoke         FUZZ_SMOKE_SECONDS (default 80) shared by the fuzzers, at least 5 s each (the
+#                 `fuzz_smoke` ctest); otherwise 600 s per fuzzer (issue 8: >= 10 min)
+# Environment:    FUZZ_SECONDS (per fuzzer, overrides both), FUZZERS (default: every target,
+#                 "elf buildinfo pclntab binary rtype symbolizer iface"), FUZZ_JOBS (build
+#                 parallelism, default 2), FUZZ_FLAGS (extra libFuzzer flags)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -22,8 +24,12 @@ if [[ ${1:-} == --smoke ]]; then
 fi
 build_dir=$(realpath -m "${1:-$root/build/fuzz-build}")
 main_build_dir=$(realpath -m "${2:-$root/build}")
-seconds=${FUZZ_SECONDS:-$((smoke ? 20 : 600))}
-fuzzers=${FUZZERS:-elf buildinfo pclntab binary}
+fuzzers=${FUZZERS:-elf buildinfo pclntab binary rtype symbolizer iface}
+# shellcheck disable=SC2086
+set -- $fuzzers
+smoke_seconds=$((${FUZZ_SMOKE_SECONDS:-80} / ($# > 0 ? $# : 1)))
+((smoke_seconds >= 5)) || smoke_seconds=5
+seconds=${FUZZ_SECONDS:-$((smoke ? smoke_seconds : 600))}
 jobs=${FUZZ_JOBS:-2}
 
 log() { echo "fuzz: $*"; }
@@ -51,28 +57,39 @@ fi
 
 # --- seeds -----------------------------------------------------------------------------------
 # Sources: non-PIE Go >= 1.18 binaries make small seeds (fuzz/seed_maker); every binary is also
-# replayed whole, and its .gopclntab whole, once per run.
+# replayed whole, and its .gopclntab whole, once per run. seed_maker also writes the interface
+# walk blobs (seeds/iface), made rather than read, so it runs without binaries too.
 sources=()
 for f in "$main_build_dir"/fixtures/model.* "$root"/.cache/npm/*/bin/esbuild; do
   [[ -f $f && -x $f ]] && sources+=("$f")
 done
 seeds=$build_dir/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds/elf" "$seeds/pclntab" "$seeds/whole-pclntab"
+mkdir -p "$seeds/elf" "$seeds/pclntab" "$seeds/whole-pclntab" "$seeds/iface"
 if ((${#sources[@]} == 0)); then
   log "warning: no Go binaries in $main_build_dir/fixtures or .cache/npm: fuzzing without seeds"
-elif ! "$build_dir/seed_maker" "$seeds" "${sources[@]}" >"$build_dir/logs/seeds.log" 2>&1; then
+fi
+if ! "$build_dir/seed_maker" "$seeds" "${sources[@]}" >"$build_dir/logs/seeds.log" 2>&1; then
   cat "$build_dir/logs/seeds.log"
   die "seed_maker failed"
 fi
 
-# Kind of input per fuzzer: pclntab tables (*.tab) or whole file images (*.elf and the sources).
+# Kind of input per fuzzer: pclntab tables (*.tab), interface walk blobs (*.iface: an option
+# byte, then the blob) or whole file images (*.elf and the sources).
 # Replayed once each: the whole real inputs and the inputs that once crashed a fuzzer.
 regressions=$root/tests/data/fuzz-regressions
-seed_dir() { [[ $1 == pclntab ]] && echo "$seeds/pclntab" || echo "$seeds/elf"; }
+seed_dir() {
+  case $1 in
+    pclntab) echo "$seeds/pclntab" ;;
+    iface) echo "$seeds/iface" ;;
+    *) echo "$seeds/elf" ;;
+  esac
+}
 whole_inputs() {
   if [[ $1 == pclntab ]]; then
     find "$seeds/whole-pclntab" "$regressions" -type f -name '*.tab' 2>/dev/null | sort
+  elif [[ $1 == iface ]]; then
+    find "$regressions" -type f -name '*.iface' 2>/dev/null | sort
   else
     if ((${#sources[@]} > 0)); then printf '%s\n' "${sources[@]}"; fi
     find "$regressions" -type f -name '*.elf' 2>/dev/null | sort
@@ -118,6 +135,7 @@ for name in $fuzzers; do
   if ((status == 0)); then
     max_len=32768
     [[ $name == pclntab ]] && max_len=16384
+    [[ $name == iface ]] && max_len=2048
     # Inputs that found new coverage accumulate in $corpus across runs; seeds are read only.
     # shellcheck disable=SC2086
     "$fuzzer" "${common_flags[@]}" -max_total_time="$seconds" -max_len=$max_len \

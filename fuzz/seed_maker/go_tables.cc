@@ -340,4 +340,24 @@ std::optional<ByteVector> ReadSectionBytes(const std::string& path,
   return std::nullopt;
 }
 
+std::optional<SectionContents> ReadSection(const std::string& path, std::string_view name) {
+  std::optional<ByteVector> file = ReadWholeFile(path);
+  if (!file || file->size() < sizeof(Elf64_Ehdr) || (*file)[EI_CLASS] != ELFCLASS64) {
+    return std::nullopt;
+  }
+  ByteReader r(*file);
+  auto sections = ReadSections(r);
+  auto machine = r.U16(offsetof(Elf64_Ehdr, e_machine));
+  if (!sections || !machine) return std::nullopt;
+  const SectionInfo* s = Find(*sections, name);
+  if (s == nullptr) return std::nullopt;
+  SectionContents out{s->vaddr, s->size, *machine, {}};
+  if (s->type != SHT_NOBITS) {
+    auto bytes = r.Sub(s->offset, s->size);
+    if (!bytes) return std::nullopt;
+    out.bytes.assign(bytes->begin(), bytes->end());
+  }
+  return out;
+}
+
 }  // namespace gotap::seeds

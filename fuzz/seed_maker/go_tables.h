@@ -77,6 +77,17 @@ struct WindowSpec {
 // little-endian, non-PIE Go >= 1.18 ELF executable or no function matches the window.
 std::optional<SeedSource> ReadSeedSource(const std::string& path, const WindowSpec& window);
 
+// A section of an ELF file: its link-time vaddr (0 if not loaded) and contents (empty for
+// SHT_NOBITS), and the file's e_machine.
+struct SectionContents {
+  uint64_t vaddr = 0;
+  uint64_t size = 0;
+  uint16_t machine = 0;
+  ByteVector bytes;
+};
+// The section `name` of the ELF file at `path`; nullopt if it cannot be read or has none.
+std::optional<SectionContents> ReadSection(const std::string& path, std::string_view name);
+
 // The contents of the first section of the ELF file at `path` named one of `names`; nullopt if
 // the file cannot be read or has none of them.
 std::optional<ByteVector> ReadSectionBytes(const std::string& path,

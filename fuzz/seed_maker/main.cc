@@ -1,4 +1,4 @@
-// seed_maker OUT_DIR GO_BINARY...
+// seed_maker OUT_DIR [GO_BINARY...]
 //
 // Writes small fuzzing seeds made from windows of real functions of each Go (>= 1.18) binary:
 //   OUT_DIR/pclntab/*.tab  standalone pclntab tables in the Go 1.2, 1.16, 1.18 and 1.20 formats
@@ -6,7 +6,10 @@
 //   OUT_DIR/elf/*.elf      small Go executables around those tables: plain, with .symtab, PIE,
 //                          without section headers, Go 1.26 style (.go.module)
 //   OUT_DIR/whole-pclntab/*.tab  each input's whole .gopclntab (any Go version), for replay
-// Exit status 1 if no seed could be made from any input.
+//   OUT_DIR/elf/*.types.elf  a few dozen runtime type descriptors of the binary and what they
+//                          point to (names, pointees, fields), with a .typelink for them
+//   OUT_DIR/iface/*.blob   interface walks as the BPF program writes them (made, not read)
+// Exit status 1 if binaries were given but no seed could be made from any of them.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -18,7 +21,9 @@
 
 #include "seed_maker/elf_writer.h"
 #include "seed_maker/go_tables.h"
+#include "seed_maker/iface_seeds.h"
 #include "seed_maker/pclntab_writer.h"
+#include "seed_maker/types_writer.h"
 
 namespace {
 
@@ -68,14 +73,19 @@ int WriteSeeds(const gotap::seeds::SeedSource& source, const std::string& stem,
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3) {
-    std::fprintf(stderr, "usage: %s OUT_DIR GO_BINARY...\n", argv[0]);
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s OUT_DIR [GO_BINARY...]\n", argv[0]);
     return 2;
   }
   const std::filesystem::path out_dir = argv[1];
   std::filesystem::create_directories(out_dir / "pclntab");
   std::filesystem::create_directories(out_dir / "elf");
   std::filesystem::create_directories(out_dir / "whole-pclntab");
+  int made = 0;
+  std::filesystem::create_directories(out_dir / "iface");
+  for (const auto& [name, bytes] : gotap::seeds::IfaceSeeds()) {
+    if (WriteFile(out_dir / "iface" / name, bytes)) ++made;
+  }
   int written = 0;
   std::set<std::string> stems;
   for (int i = 2; i < argc; ++i) {
@@ -96,12 +106,17 @@ int main(int argc, char** argv) {
            return !name.starts_with("type") && name.find('[') != name.npos;
          }},
     };
+    bool go118 = false;  // ReadSeedSource reads Go >= 1.18 binaries only: varint type names
     for (const auto& [window_name, starts] : windows) {
       gotap::seeds::WindowSpec window;
       window.starts = starts;
       auto source = gotap::seeds::ReadSeedSource(path.string(), window);
       if (!source) continue;
+      go118 = true;
       written += WriteSeeds(*source, stem + "." + window_name, out_dir);
+    }
+    if (auto types = go118 ? gotap::seeds::WriteTypesSeed(path.string(), true) : std::nullopt) {
+      if (WriteFile(out_dir / "elf" / (stem + ".types.elf"), *types)) ++written;
     }
     // What gobin decodes the goid offset from: the code of runtime.goroutineheader and the
     // entries of the print functions it calls.
@@ -116,6 +131,7 @@ int main(int argc, char** argv) {
       if (WriteFile(out_dir / "whole-pclntab" / (stem + ".tab"), *table)) ++written;
     }
   }
-  std::printf("seed_maker: wrote %d seeds to %s\n", written, out_dir.c_str());
-  return written > 0 ? 0 : 1;
+  std::printf("seed_maker: wrote %d seeds from binaries and %d made ones to %s\n", written, made,
+              out_dir.c_str());
+  return written > 0 || argc == 2 ? 0 : 1;
 }
