@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <set>
 
 #include "bpf/gotap.skel.h"  // generated from gotap.bpf.c by bpftool, see CMakeLists.txt
 #include "bpf/open_frames.h"
@@ -244,7 +245,25 @@ StatusOr<uint64_t> Session::AddSites(std::span<const gotap_site_spec> specs) {
 
 Status Session::Attach(const std::string& path, std::span<const uint64_t> file_offsets,
                        std::span<const uint64_t> cookies, int pid) {
+  RETURN_IF_ERROR(ValidateAttach(path, file_offsets, cookies, pid));
   State& s = *state_;
+  int prog_fd = bpf_program__fd(s.skel->progs.gotap_site);
+  if (s.mode == AttachMode::kUprobeMulti) {
+    ASSIGN_OR_RETURN(ScopedFd link,
+                     CreateUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid));
+    s.links.push_back(std::move(link));
+  } else {
+    ASSIGN_OR_RETURN(std::vector<ScopedFd> fds,
+                     CreatePerfEventUprobes(prog_fd, s.pmu_type, path, file_offsets, cookies, pid));
+    for (ScopedFd& fd : fds) s.links.push_back(std::move(fd));
+  }
+  s.attached_sites += file_offsets.size();
+  return Status::Ok();
+}
+
+Status Session::ValidateAttach(const std::string& path, std::span<const uint64_t> file_offsets,
+                               std::span<const uint64_t> cookies, int pid) const {
+  const State& s = *state_;
   if (file_offsets.empty()) return InvalidArgument("no sites to attach in {}", path);
   if (file_offsets.size() != cookies.size()) {
     return InvalidArgument("{} file offsets but {} cookies", file_offsets.size(), cookies.size());
@@ -264,17 +283,59 @@ Status Session::Attach(const std::string& path, std::span<const uint64_t> file_o
       return InvalidArgument("site {}: cookie {} has no spec (AddSites first)", i, cookies[i]);
     }
   }
-  int prog_fd = bpf_program__fd(s.skel->progs.gotap_site);
-  if (s.mode == AttachMode::kUprobeMulti) {
-    ASSIGN_OR_RETURN(ScopedFd link,
-                     CreateUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid));
-    s.links.push_back(std::move(link));
-  } else {
-    ASSIGN_OR_RETURN(std::vector<ScopedFd> fds,
-                     CreatePerfEventUprobes(prog_fd, s.pmu_type, path, file_offsets, cookies, pid));
-    for (ScopedFd& fd : fds) s.links.push_back(std::move(fd));
+  return Status::Ok();
+}
+
+Status Session::AttachDroppingRefused(const std::string& path,
+                                      std::span<const uint64_t> file_offsets,
+                                      std::span<const uint64_t> cookies, int pid,
+                                      std::span<const uint32_t> groups, AttachReport* report) {
+  State& s = *state_;
+  *report = AttachReport{};
+  if (groups.size() != file_offsets.size()) {
+    return InvalidArgument("{} file offsets but {} groups", file_offsets.size(), groups.size());
   }
-  s.attached_sites += file_offsets.size();
+  if (s.mode != AttachMode::kUprobeMulti || file_offsets.size() < 2) {
+    return Attach(path, file_offsets, cookies, pid);
+  }
+  RETURN_IF_ERROR(ValidateAttach(path, file_offsets, cookies, pid));
+  int prog_fd = bpf_program__fd(s.skel->progs.gotap_site);
+  LinkAttempt first = TryUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid);
+  if (first.link.valid()) {  // the normal case: one syscall
+    s.links.push_back(std::move(first.link));
+    s.attached_sites += file_offsets.size();
+    return Status::Ok();
+  }
+  if (!IsSiteErrno(first.error)) return Attach(path, file_offsets, cookies, pid);  // its error
+  ASSIGN_OR_RETURN(std::vector<RefusedSite> refused, FindRefusedSites(path, file_offsets, pid));
+  if (refused.empty()) {
+    return IoError("uprobe_multi link of {} sites in {}: {}, but no single site is refused",
+                   file_offsets.size(), path, UprobeErrnoText(first.error));
+  }
+  std::set<uint32_t> dropped_groups;
+  for (const RefusedSite& r : refused) dropped_groups.insert(groups[r.index]);
+  std::vector<uint64_t> kept_offsets, kept_cookies;
+  for (size_t i = 0; i < file_offsets.size(); ++i) {
+    if (dropped_groups.count(groups[i])) {
+      report->dropped.push_back(i);
+    } else {
+      kept_offsets.push_back(file_offsets[i]);
+      kept_cookies.push_back(cookies[i]);
+    }
+  }
+  for (const RefusedSite& r : refused) {
+    report->refused.push_back({r.index, r.file_offset, r.error, UprobeErrnoText(r.error)});
+  }
+  if (kept_offsets.empty()) {
+    return IoError(
+        "the kernel refuses a uprobe site of every probed function in {} (first: file "
+        "offset {:#x}: {})",
+        path, refused[0].file_offset, UprobeErrnoText(refused[0].error));
+  }
+  ASSIGN_OR_RETURN(ScopedFd link,
+                   CreateUprobeMultiLink(prog_fd, path, kept_offsets, kept_cookies, pid));
+  s.links.push_back(std::move(link));
+  s.attached_sites += kept_offsets.size();
   return Status::Ok();
 }
 

@@ -66,6 +66,18 @@ struct ProgramStats {
   uint64_t run_time_ns = 0;  // total time inside the program, excluding the trap around it
 };
 
+// What AttachDroppingRefused left out. Indexes are into the file_offsets it was given.
+struct AttachReport {
+  struct Refused {
+    size_t index = 0;
+    uint64_t file_offset = 0;  // FILE offset into the attached path
+    int error = 0;             // the kernel's errno for this site alone (ENOTSUPP is 524)
+    std::string reason;        // that errno in words
+  };
+  std::vector<Refused> refused;  // ascending index
+  std::vector<size_t> dropped;   // refused sites and their groups' other sites, ascending
+};
+
 class Session {
  public:
   static StatusOr<Session> Create(const SessionOptions& options = {});
@@ -84,6 +96,17 @@ class Session {
   // process mapping the file. All-or-nothing: on error nothing stays attached.
   Status Attach(const std::string& path, std::span<const uint64_t> file_offsets,
                 std::span<const uint64_t> cookies, int pid);
+
+  // Like Attach, but sites the kernel refuses (an instruction it cannot probe) do not fail the
+  // attach: they are left out together with every site of the same group (groups[i] is site
+  // i's; a function's entry and return sites share one, so no function is half-traced), the
+  // rest is attached, and `report` says what was left out. Errors that are not a site's
+  // (privileges, a vanished pid), or every site dropped, fail as Attach does. The normal case
+  // costs one link creation; finding refused sites costs trial links of a no-op program
+  // (bpf::FindRefusedSites). uprobe_multi mode only: in perf-event mode this is Attach.
+  Status AttachDroppingRefused(const std::string& path, std::span<const uint64_t> file_offsets,
+                               std::span<const uint64_t> cookies, int pid,
+                               std::span<const uint32_t> groups, AttachReport* report);
 
   // Closes every link (detaching all uprobes). Records already in the ring stay readable.
   void DetachAll();
@@ -128,6 +151,8 @@ class Session {
  private:
   struct State;
   explicit Session(std::unique_ptr<State> state);
+  Status ValidateAttach(const std::string& path, std::span<const uint64_t> file_offsets,
+                        std::span<const uint64_t> cookies, int pid) const;
 
   std::unique_ptr<State> state_;  // never null except in a moved-from Session
 };

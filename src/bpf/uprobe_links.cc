@@ -44,27 +44,44 @@ int RawUprobeMultiLink(int prog_fd, const char* path, const uint64_t* offsets,
   return static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr)));
 }
 
-// strerror() for errnos the kernel uses here, including its internal ENOTSUPP (524), returned
-// for instructions uprobes cannot handle (e.g. VEX-encoded AVX instructions on x86).
-std::string ErrnoText(int err) {
-  if (err == 524) return "ENOTSUPP (the kernel cannot probe the instruction at this offset)";
-  return std::strerror(err);
-}
-
-// Errors that depend on the sites (not on privileges, the pid or resources): worth bisecting.
-bool IsSiteError(int err) {
-  return err != EPERM && err != EACCES && err != ESRCH && err != EBADF && err != EMFILE &&
-         err != ENOMEM && err != E2BIG;
-}
-
-StatusOr<bool> ProbeUprobeMultiLink() {
-  // r0 = 0; exit
+// r0 = 0; exit: a program of the uprobe_multi attach type that does nothing. -1 with errno set
+// if it cannot be loaded.
+int LoadNoopUprobeMultiProgram() {
   bpf_insn insns[2] = {};
   insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
   insns[1].code = BPF_JMP | BPF_EXIT;
   LIBBPF_OPTS(bpf_prog_load_opts, opts,
               .expected_attach_type = static_cast<bpf_attach_type>(kAttachTraceUprobeMulti));
-  ScopedFd prog(bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gotap_probe", "GPL", insns, 2, &opts));
+  return bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gotap_noop", "GPL", insns, 2, &opts);
+}
+
+// FindRefusedSites over [first, first + offsets.size()) of the caller's sites.
+Status SearchRefused(int prog_fd, const std::string& path, std::span<const uint64_t> offsets,
+                     std::span<const uint64_t> cookies, size_t first, int pid, size_t max_refused,
+                     std::vector<RefusedSite>& refused) {
+  LinkAttempt attempt = TryUprobeMultiLink(prog_fd, path, offsets, cookies, pid);
+  if (attempt.link.valid()) return Status::Ok();
+  if (!IsSiteErrno(attempt.error)) {
+    return IoError("trial uprobe_multi link of {} sites in {}: {}", offsets.size(), path,
+                   UprobeErrnoText(attempt.error));
+  }
+  if (offsets.size() == 1) {
+    if (refused.size() >= max_refused) {
+      return IoError("the kernel refuses more than {} uprobe sites in {} ({})", max_refused, path,
+                     UprobeErrnoText(attempt.error));
+    }
+    refused.push_back({first, offsets[0], attempt.error});
+    return Status::Ok();
+  }
+  size_t half = offsets.size() / 2;
+  RETURN_IF_ERROR(SearchRefused(prog_fd, path, offsets.first(half), cookies.first(half), first, pid,
+                                max_refused, refused));
+  return SearchRefused(prog_fd, path, offsets.subspan(half), cookies.subspan(half), first + half,
+                       pid, max_refused, refused);
+}
+
+StatusOr<bool> ProbeUprobeMultiLink() {
+  ScopedFd prog(LoadNoopUprobeMultiProgram());
   if (!prog.valid()) {
     int err = errno;
     if (err == EPERM) return PermissionDenied("loading a probe program: {}", std::strerror(err));
@@ -97,36 +114,78 @@ StatusOr<int> UprobePmuType() {
   return type;
 }
 
+bool IsSiteErrno(int err) {
+  return err != EPERM && err != EACCES && err != ESRCH && err != EBADF && err != EMFILE &&
+         err != ENOMEM && err != E2BIG && err != EINTR && err != EAGAIN;
+}
+
+std::string UprobeErrnoText(int err) {
+  if (err == 524) return "ENOTSUPP (the kernel cannot probe the instruction at this offset)";
+  if (err == ENOEXEC) {
+    return "ENOEXEC (the kernel cannot decode an instruction at this offset: not an instruction "
+           "boundary?)";
+  }
+  return std::strerror(err);
+}
+
+LinkAttempt TryUprobeMultiLink(int prog_fd, const std::string& path,
+                               std::span<const uint64_t> file_offsets,
+                               std::span<const uint64_t> cookies, int pid) {
+  LinkAttempt attempt;
+  if (file_offsets.empty() || file_offsets.size() != cookies.size()) {
+    attempt.error = EINVAL;
+    return attempt;
+  }
+  attempt.link =
+      ScopedFd(RawUprobeMultiLink(prog_fd, path.c_str(), file_offsets.data(), cookies.data(),
+                                  static_cast<uint32_t>(file_offsets.size()), pid));
+  if (!attempt.link.valid()) attempt.error = errno;
+  return attempt;
+}
+
+StatusOr<std::vector<RefusedSite>> FindRefusedSites(const std::string& path,
+                                                    std::span<const uint64_t> file_offsets, int pid,
+                                                    size_t max_refused) {
+  ScopedFd prog(LoadNoopUprobeMultiProgram());
+  if (!prog.valid()) {
+    return IoError("loading a no-op program to find refused uprobe sites: {}",
+                   std::strerror(errno));
+  }
+  std::vector<uint64_t> cookies(file_offsets.size(), 0);
+  std::vector<RefusedSite> refused;
+  RETURN_IF_ERROR(
+      SearchRefused(prog.get(), path, file_offsets, cookies, 0, pid, max_refused, refused));
+  return refused;
+}
+
 StatusOr<ScopedFd> CreateUprobeMultiLink(int prog_fd, const std::string& path,
                                          std::span<const uint64_t> file_offsets,
                                          std::span<const uint64_t> cookies, int pid) {
   if (file_offsets.empty() || file_offsets.size() != cookies.size()) {
     return InvalidArgument("{} offsets and {} cookies", file_offsets.size(), cookies.size());
   }
-  uint32_t count = static_cast<uint32_t>(file_offsets.size());
-  int fd =
-      RawUprobeMultiLink(prog_fd, path.c_str(), file_offsets.data(), cookies.data(), count, pid);
-  if (fd >= 0) return ScopedFd(fd);
-  int err = errno;
-  std::string what = fmt::format("uprobe_multi link of {} sites in {}{}", count, path,
+  LinkAttempt attempt = TryUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid);
+  if (attempt.link.valid()) return std::move(attempt.link);
+  int err = attempt.error;
+  std::string what = fmt::format("uprobe_multi link of {} sites in {}{}", file_offsets.size(), path,
                                  pid ? fmt::format(" for pid {}", pid) : "");
   if (err == ESRCH) return NotFound("{}: no process {}", what, pid);
   if (err == EPERM || err == EACCES) {
     return PermissionDenied("{}: {} (needs CAP_BPF and CAP_PERFMON)", what, std::strerror(err));
   }
-  if (!IsSiteError(err) || count == 1) {
-    return IoError("{}: {} (file offset {:#x})", what, ErrnoText(err), file_offsets[0]);
+  if (!IsSiteErrno(err) || file_offsets.size() == 1) {
+    return IoError("{}: {} (file offset {:#x})", what, UprobeErrnoText(err), file_offsets[0]);
   }
-  // Bisect on prefixes: [0, good) attaches, [0, bad) does not; site bad-1 is refused.
-  uint32_t good = 0, bad = count;
-  while (bad - good > 1) {
-    uint32_t mid = good + (bad - good) / 2;
-    ScopedFd trial(
-        RawUprobeMultiLink(prog_fd, path.c_str(), file_offsets.data(), cookies.data(), mid, pid));
-    (trial.valid() ? good : bad) = mid;
+  auto refused = FindRefusedSites(path, file_offsets, pid, 8);
+  if (!refused.ok() || refused->empty()) {
+    return IoError("{}: {}", what, UprobeErrnoText(err));
   }
-  return IoError("{}: {}; the first refused site is #{} at file offset {:#x}", what, ErrnoText(err),
-                 bad - 1, file_offsets[bad - 1]);
+  std::string sites;
+  for (const RefusedSite& r : *refused) {
+    sites += fmt::format("{}#{} at file offset {:#x}", sites.empty() ? "" : ", ", r.index,
+                         r.file_offset);
+  }
+  return IoError("{}: {}; refused: {}", what, UprobeErrnoText((*refused)[0].error), sites);
 }
 
 StatusOr<std::vector<ScopedFd>> CreatePerfEventUprobes(int prog_fd, int pmu_type,

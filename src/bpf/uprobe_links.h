@@ -28,11 +28,44 @@ StatusOr<bool> HasUprobeMultiLink();
 StatusOr<int> UprobePmuType();
 
 // Creates one uprobe_multi link with one uprobe per offset. All-or-nothing: if one offset is
-// refused, no uprobe stays and the error names the first refused site (found by bisection).
+// refused, no uprobe stays and the error names the refused sites (found by FindRefusedSites).
 // pid 0 means every process that maps the file. Closing the returned fd detaches everything.
 StatusOr<ScopedFd> CreateUprobeMultiLink(int prog_fd, const std::string& path,
                                          std::span<const uint64_t> file_offsets,
                                          std::span<const uint64_t> cookies, int pid);
+
+// One link creation, no retries: the link, or the errno the kernel answered (link invalid).
+struct LinkAttempt {
+  ScopedFd link;
+  int error = 0;
+};
+LinkAttempt TryUprobeMultiLink(int prog_fd, const std::string& path,
+                               std::span<const uint64_t> file_offsets,
+                               std::span<const uint64_t> cookies, int pid);
+
+// True iff a failed link creation may be due to some of its sites (the kernel refusing an
+// instruction, ENOTSUPP; or failing to decode one, ENOEXEC; ...), not to privileges, the pid or
+// resources.
+bool IsSiteErrno(int err);
+// strerror(), plus what the kernel-internal ENOTSUPP (524) means for a uprobe.
+std::string UprobeErrnoText(int err);
+
+// A site the kernel refuses on its own.
+struct RefusedSite {
+  size_t index = 0;          // into the file_offsets searched
+  uint64_t file_offset = 0;  // FILE offset into the path
+  int error = 0;             // errno of a link holding this site alone (ENOTSUPP is 524)
+};
+
+// Finds the sites of `file_offsets` the kernel refuses, by splitting the set in halves and
+// attaching each half with trial links of a no-op program (never gotap's: a trial that attaches
+// must not produce records). Costs about 2 k log2(n / k) link creations for k refused sites; stops
+// with an error past `max_refused` (then something other than single sites is wrong), or on a
+// trial failing for a reason that is not a site's (IsSiteErrno). Needs a process that maps the
+// file when pid != 0: the kernel checks instructions only where it installs the breakpoints.
+StatusOr<std::vector<RefusedSite>> FindRefusedSites(const std::string& path,
+                                                    std::span<const uint64_t> file_offsets, int pid,
+                                                    size_t max_refused = 64);
 
 // The fallback for kernels without uprobe_multi: one perf-event uprobe per offset, each with a
 // BPF_PERF_EVENT link carrying its cookie (Linux 5.15+). Returns the fds to keep open (perf

@@ -254,10 +254,18 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     target.pid = *pid;
     target.spawned = true;
   }
+  // Functions left out because the kernel refuses one of their sites: one line each, like the
+  // plan's notes (names come from the binary: escaped).
+  limits.on_warning = [&](const std::string& line) {
+    err << "gotap: note: " << EscapeForTerminal(line) << "\n";
+  };
   limits.on_attached = [&](const bpf::Session& session) {
+    size_t traced =
+        std::count_if(plan->functions.begin(), plan->functions.end(),
+                      [](const trace::TracedFunction& f) { return f.untraced.empty(); });
     err << fmt::format(
-        "gotap: tracing {} function{} ({} probe sites, {}) in {}{}; Ctrl-C to stop\n",
-        plan->functions.size(), plan->functions.size() == 1 ? "" : "s", plan->specs.size(),
+        "gotap: tracing {} function{} ({} probe sites, {}) in {}{}; Ctrl-C to stop\n", traced,
+        traced == 1 ? "" : "s", session.attached_sites(),
         session.attach_mode() == bpf::AttachMode::kUprobeMulti ? "uprobe_multi" : "perf events",
         EscapeForTerminal(target.binary_path),
         target.pid > 0 ? fmt::format(" (pid {})", target.pid) : " (every process)");

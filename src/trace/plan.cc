@@ -9,6 +9,7 @@
 #include "base/glob.h"
 #include "bpf/site_spec.h"
 #include "probe/dwarf_signature.h"
+#include "trace/site_screen.h"
 
 namespace gotap::trace {
 namespace {
@@ -490,6 +491,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   if (any_interface && !plan.iface_types->note().empty()) {
     plan.warnings.push_back(plan.iface_types->note());
   }
+  DropRefusedSites(binary, &plan);  // sites the kernel would refuse (trace/site_screen.h)
   return plan;
 }
 

@@ -60,6 +60,9 @@ struct TracedFunction {
   std::vector<gotap_capture> result_captures;
   std::vector<ValueBinding> args;
   std::vector<ValueBinding> results;
+  // Non-empty iff none of its sites is attached, and why (the kernel refuses one of them; see
+  // trace/site_screen.h): its calls are never reported.
+  std::string untraced;
 };
 
 struct PlanOptions {

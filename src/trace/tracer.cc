@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "base/escape.h"
 #include "bpf/call_record.h"
 #include "proc/stop_conditions.h"
 
@@ -151,6 +152,41 @@ class RecordDecoder {
   }
 };
 
+// Attaches every site of `plan`, leaving out the functions with a site the kernel refuses (each
+// one reported through limits.on_warning, or stderr, and recorded in the summary).
+Status AttachPlan(bpf::Session& session, const TracePlan& plan, const Target& target,
+                  const std::vector<uint64_t>& cookies, const RunLimits& limits,
+                  TraceSummary* summary) {
+  for (const TracedFunction& fn : plan.functions) {
+    if (!fn.untraced.empty()) summary->untraced_functions[fn.name] = fn.untraced;
+  }
+  if (plan.specs.empty() && !summary->untraced_functions.empty()) {
+    return Unsupported("nothing left to trace: the kernel refuses a probe site of every function");
+  }
+  std::vector<uint32_t> groups(plan.specs.size());
+  for (size_t i = 0; i < groups.size(); ++i) groups[i] = plan.specs[i].func_id;
+  bpf::AttachReport report;
+  RETURN_IF_ERROR(session.AttachDroppingRefused(target.binary_path, plan.file_offsets, cookies,
+                                                target.pid, groups, &report));
+  for (const bpf::AttachReport::Refused& r : report.refused) {
+    if (r.index >= plan.specs.size()) continue;
+    const gotap_site_spec& spec = plan.specs[r.index];
+    std::string name = spec.func_id < plan.functions.size()
+                           ? plan.functions[spec.func_id].name
+                           : fmt::format("function #{}", spec.func_id);
+    std::string why = fmt::format("the kernel refused the uprobe at {:#x} (file offset {:#x}): {}",
+                                  spec.vaddr, r.file_offset, r.reason);
+    std::string line = fmt::format("not tracing {}: {}", name, why);
+    if (limits.on_warning) {
+      limits.on_warning(line);
+    } else {
+      fmt::print(stderr, "gotap: warning: {}\n", EscapeForTerminal(line));
+    }
+    summary->untraced_functions.emplace(name, why);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
@@ -165,11 +201,11 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   if (plan.iface_types) RETURN_IF_ERROR(session.SetIfaceRecipes(plan.iface_types->recipes()));
   std::vector<uint64_t> cookies(plan.specs.size());
   for (size_t i = 0; i < cookies.size(); ++i) cookies[i] = first_cookie + i;
-  RETURN_IF_ERROR(session.Attach(target.binary_path, plan.file_offsets, cookies, target.pid));
+  TraceSummary summary;
+  RETURN_IF_ERROR(AttachPlan(session, plan, target, cookies, limits, &summary));
   if (limits.on_attached) limits.on_attached(session);
   if (target.spawned) kill(target.pid, SIGCONT);
 
-  TraceSummary summary;
   RecordDecoder decoder(plan, limits.ns_kinds, limits.filters, &summary);
   uint64_t events = 0;
   bool limit_reached = false;
@@ -224,7 +260,7 @@ std::string FormatSummary(const TraceSummary& s) {
   if (!s.calls_per_function.empty()) {
     std::string per;
     for (const auto& [name, n] : s.calls_per_function) {
-      per += fmt::format("{}{} {}", per.empty() ? "" : ", ", name, n);
+      per += fmt::format("{}{} {}", per.empty() ? "" : ", ", EscapeForTerminal(name), n);
     }
     out += " (" + per + ")";
   }
@@ -249,6 +285,15 @@ std::string FormatSummary(const TraceSummary& s) {
   note(GOTAP_CTR_BAD_COOKIE, "hits of unknown sites");
   note(GOTAP_CTR_HIST_FULL, "latencies not counted: too many (function, group) histograms");
   for (const auto& l : losses) out += "\n  " + l;
+  if (!s.untraced_functions.empty()) {
+    std::string names;
+    for (const auto& [name, why] : s.untraced_functions) {
+      names += fmt::format("{}{}", names.empty() ? "" : ", ", EscapeForTerminal(name));
+    }
+    out += fmt::format("\n  {} function{} not traced (the kernel refuses a probe site): {}",
+                       s.untraced_functions.size(), s.untraced_functions.size() == 1 ? "" : "s",
+                       names);
+  }
   if (s.child_exit_status) {
     int st = *s.child_exit_status;
     out += WIFEXITED(st) ? fmt::format("\ngotap: command exited with status {}", WEXITSTATUS(st))

@@ -36,6 +36,9 @@ struct RunLimits {
   // `--ns`: the namespaces (enum gotap_ns_type) each event shows, of the thread that ended the
   // call; empty: none are read.
   std::vector<int> ns_kinds;
+  // Called with one line (no "gotap:" prefix, no newline) per function left untraced at attach
+  // time because the kernel refused one of its sites; unset: the line goes to stderr.
+  std::function<void(const std::string&)> on_warning;
   // Called once every site is attached (and before a spawned target resumes).
   std::function<void(const bpf::Session&)> on_attached;
   // Called after every poll of the ring buffer (about every 100 ms), and once after tracing
@@ -52,6 +55,9 @@ struct TraceSummary {
   double seconds = 0;
   std::optional<int> child_exit_status;  // spawned command's wait status, when it ended
   std::string stop_reason;               // "interrupted", "duration", "max events", ...
+  // Functions of the plan none of whose calls were traced (name -> why): a site the kernel
+  // refuses, found at plan time (TracedFunction::untraced) or at attach time.
+  std::map<std::string, std::string> untraced_functions;
 };
 
 // Set from a signal handler; the run loop polls it.
