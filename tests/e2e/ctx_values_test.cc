@@ -175,9 +175,9 @@ TEST(CtxScopeBpf, HelperSeesItsHandlersRequestIdPie) {
 // call inside middleware sees mw-N; those before and after it see req-N, also once the inner
 // loan has ended.
 TEST(CtxScopeBpf, NestedLendersEachSeenInTheirScope) {
-  TraceRun t = RunTraceJson({"--ctx-from", "main.serveNested", "--ctx-from", "main.middleware",
-                             "--ctx-key", "requestID", "main.helper", "--",
-                             Fixture("ctxerr.default"), "nested"});
+  TraceRun t =
+      RunTraceJson({"--ctx-from", "main.serveNested", "--ctx-from", "main.middleware", "--ctx-key",
+                    "requestID", "main.helper", "--", Fixture("ctxerr.default"), "nested"});
   ExpectCleanRun(t, 60);
   ASSERT_EQ(t.events.size(), 60u);
   std::map<int64_t, std::string> seen;
