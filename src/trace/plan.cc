@@ -491,6 +491,12 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   if (any_interface && !plan.iface_types->note().empty()) {
     plan.warnings.push_back(plan.iface_types->note());
   }
+  if (any_interface && plan.iface_types->structs_without_recipe() > 0) {
+    plan.warnings.push_back(fmt::format(
+        "{} of the program's struct types print by name only behind interfaces (the kernel's "
+        "recipe map holds {}; error types come first)",
+        plan.iface_types->structs_without_recipe(), int{GOTAP_IFACE_MAX_RECIPES}));
+  }
   DropRefusedSites(binary, &plan);  // sites the kernel would refuse (trace/site_screen.h)
   return plan;
 }
