@@ -81,6 +81,15 @@ struct ShapeRecipe {
 // The shapes for a Go release {1, minor}.
 std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> go_version);
 
+// Runtime kind numbers (the low 5 bits of _type.kind, as gobin::GoKind), repeated here so that
+// decode does not depend on the binary model.
+struct RtKind {
+  static constexpr uint8_t kBool = 1, kInt = 2, kInt64 = 6, kUint = 7, kUint64 = 11, kUintptr = 12,
+                           kFloat32 = 13, kFloat64 = 14, kArray = 17, kChan = 18, kFunc = 19,
+                           kInterface = 20, kMap = 21, kPointer = 22, kSlice = 23, kString = 24,
+                           kStruct = 25, kUnsafePointer = 26;
+};
+
 // What userspace knows about a runtime type address.
 struct IfaceType {
   std::string name;

@@ -12,18 +12,6 @@
 namespace gotap::decode {
 namespace {
 
-// Runtime kinds (gobin::GoKind), repeated to keep decode free of the binary model.
-enum : uint8_t {
-  kBool = 1,
-  kInt = 2,
-  kInt64 = 6,
-  kUint = 7,
-  kUintptr = 12,
-  kFloat32 = 13,
-  kFloat64 = 14,
-  kString = 24,
-};
-
 constexpr int kMaxErrorDepth = 8;  // wrapped errors followed when spelling a message
 constexpr int kMaxLinks = 32;      // context links rendered
 
@@ -74,23 +62,23 @@ std::optional<std::string> PlainValue(const IfaceNode& n, bool quote_strings = t
   uint64_t raw = 0;
   std::memcpy(&raw, n.copy.data(), std::min<size_t>(n.copy.size(), 8));
   uint64_t size = n.type->size;
-  if (kind == kString) {
+  if (kind == RtKind::kString) {
     if (raw == 0 && n.Word(8) == 0) return quote_strings ? "\"\"" : "";
     return quote_strings ? "\"" + StringText(n, 0) + "\"" : StringText(n, 0);
   }
-  if (kind == kBool) return raw ? "true" : "false";
-  if (kind >= kInt && kind <= kInt64) {
+  if (kind == RtKind::kBool) return raw ? "true" : "false";
+  if (kind >= RtKind::kInt && kind <= RtKind::kInt64) {
     uint64_t shift = 64 - 8 * std::min<uint64_t>(size, 8);
     return fmt::format("{}", static_cast<int64_t>(raw << shift) >> shift);
   }
-  if (kind >= kUint && kind < kUintptr) return fmt::format("{}", raw);
-  if (kind == kUintptr) return fmt::format("{:#x}", raw);
-  if (kind == kFloat64) {
+  if (kind >= RtKind::kUint && kind < RtKind::kUintptr) return fmt::format("{}", raw);
+  if (kind == RtKind::kUintptr) return fmt::format("{:#x}", raw);
+  if (kind == RtKind::kFloat64) {
     double d;
     std::memcpy(&d, &raw, 8);
     return fmt::format("{}", d);
   }
-  if (kind == kFloat32) {
+  if (kind == RtKind::kFloat32) {
     float f;
     uint32_t r32 = static_cast<uint32_t>(raw);
     std::memcpy(&f, &r32, 4);
@@ -370,7 +358,7 @@ const Link* FindKey(const Chain& chain, const std::string& name) {
 
 // A key for JSON: a string key's (or named string key's) bytes, else its text with its type.
 std::string JsonKeyText(const IfaceNode& key) {
-  if (key.type && key.type->kind == kString && !key.strings.empty()) return RawCut(key, 0);
+  if (key.type && key.type->kind == RtKind::kString && !key.strings.empty()) return RawCut(key, 0);
   return TypedText(key);
 }
 
@@ -386,13 +374,13 @@ void PlainJson(const IfaceNode& n, JsonWriter* w) {
   }
   // A direct type's value is its data word ("nil", "0x…"), whatever kind the type data claims.
   uint8_t kind = n.type && !n.type->direct ? n.type->kind : 0;
-  if (kind == kString) {
+  if (kind == RtKind::kString) {
     w->String(n.strings.empty() ? "" : n.strings[0].bytes);
-  } else if (kind == kBool) {
+  } else if (kind == RtKind::kBool) {
     w->Bool(*plain == "true");
-  } else if (kind >= kInt && kind <= kInt64) {
+  } else if (kind >= RtKind::kInt && kind <= RtKind::kInt64) {
     w->Int(std::stoll(*plain));
-  } else if (kind >= kUint && kind < kUintptr) {
+  } else if (kind >= RtKind::kUint && kind < RtKind::kUintptr) {
     w->Uint(std::stoull(*plain));
   } else {
     w->String(*plain);

@@ -10,28 +10,6 @@
 namespace gotap::decode {
 namespace {
 
-// Runtime kinds (gobin::GoKind), repeated to keep decode free of the binary model.
-enum : uint8_t {
-  kBool = 1,
-  kInt = 2,
-  kInt64 = 6,
-  kUint = 7,
-  kUint64 = 11,
-  kUintptr = 12,
-  kFloat32 = 13,
-  kFloat64 = 14,
-  kArray = 17,
-  kChan = 18,
-  kFunc = 19,
-  kInterface = 20,
-  kMap = 21,
-  kPointer = 22,
-  kSlice = 23,
-  kString = 24,
-  kStruct = 25,
-  kUnsafePointer = 26,
-};
-
 const ShapeRecipe* RecipeOf(const IfaceNode& n, Shape shape) {
   const ShapeRecipe* r = n.type ? n.type->recipe : nullptr;
   if (r == nullptr || r->shape != shape || n.copy.size() != r->copy_len) return nullptr;
@@ -61,25 +39,25 @@ std::optional<std::string> StringBytes(const IfaceNode& n, int index, bool* cut)
 // Bool, numbers, strings: the field's value as text; nullopt for other kinds.
 std::optional<std::string> ScalarText(const IfaceNode& n, const RecipeField& f) {
   uint64_t raw = Raw(n, f);
-  if (f.kind == kBool) return raw ? "true" : "false";
-  if (f.kind >= kInt && f.kind <= kInt64 && f.size >= 1 && f.size <= 8) {
+  if (f.kind == RtKind::kBool) return raw ? "true" : "false";
+  if (f.kind >= RtKind::kInt && f.kind <= RtKind::kInt64 && f.size >= 1 && f.size <= 8) {
     uint64_t shift = 64 - 8 * f.size;
     return fmt::format("{}", static_cast<int64_t>(raw << shift) >> shift);
   }
-  if (f.kind >= kUint && f.kind <= kUint64) return fmt::format("{}", raw);
-  if (f.kind == kUintptr) return fmt::format("{:#x}", raw);
-  if (f.kind == kFloat64 && f.size == 8) {
+  if (f.kind >= RtKind::kUint && f.kind <= RtKind::kUint64) return fmt::format("{}", raw);
+  if (f.kind == RtKind::kUintptr) return fmt::format("{:#x}", raw);
+  if (f.kind == RtKind::kFloat64 && f.size == 8) {
     double d;
     std::memcpy(&d, &raw, 8);
     return fmt::format("{}", d);
   }
-  if (f.kind == kFloat32 && f.size == 4) {
+  if (f.kind == RtKind::kFloat32 && f.size == 4) {
     float x;
     uint32_t r32 = static_cast<uint32_t>(raw);
     std::memcpy(&x, &r32, 4);
     return fmt::format("{}", x);
   }
-  if (f.kind == kString && f.size == 16) {
+  if (f.kind == RtKind::kString && f.size == 16) {
     uint64_t length = n.Word(f.offset + 8);
     if (length == 0) return "\"\"";
     bool cut = false;
@@ -93,8 +71,8 @@ std::optional<std::string> ScalarText(const IfaceNode& n, const RecipeField& f) 
 }
 
 bool IsWordKind(uint8_t kind) {
-  return kind == kPointer || kind == kUnsafePointer || kind == kMap || kind == kChan ||
-         kind == kFunc;
+  return kind == RtKind::kPointer || kind == RtKind::kUnsafePointer || kind == RtKind::kMap ||
+         kind == RtKind::kChan || kind == RtKind::kFunc;
 }
 
 std::string FieldsText(const IfaceNode& n, const std::vector<RecipeField>& fields,
@@ -105,7 +83,7 @@ std::string FieldText(const IfaceNode& n, const RecipeField& f, const ChildText&
   if (!Inside(n, f)) return "…";
   std::string type = EscapeForTerminal(f.type_name);  // from the binary: untrusted
   if (auto s = ScalarText(n, f)) return *s;
-  if (f.kind == kInterface && f.size == 16) {
+  if (f.kind == RtKind::kInterface && f.size == 16) {
     if (n.Word(f.offset) == 0) return "nil";
     const IfaceNode* c = f.child_index >= 0 ? n.Child(f.child_index) : nullptr;
     if (c == nullptr) return fmt::format("{}(…)", type);
@@ -115,11 +93,11 @@ std::string FieldText(const IfaceNode& n, const RecipeField& f, const ChildText&
     uint64_t w = n.Word(f.offset);
     return w == 0 ? "nil" : fmt::format("{}({:#x})", type, w);
   }
-  if (f.kind == kSlice && f.size == 24) {
+  if (f.kind == RtKind::kSlice && f.size == 24) {
     if (n.Word(f.offset) == 0) return "nil";
     return fmt::format("{}(len {})", type, n.Word(f.offset + 8));
   }
-  if (f.kind == kStruct) {
+  if (f.kind == RtKind::kStruct) {
     // Named nested structs say their type; anonymous ones ("struct { … }") only their fields.
     std::string prefix = f.type_name.starts_with("struct") ? "" : type;
     if (f.fields.empty() && f.size > 0) return prefix + "{…}";
@@ -152,28 +130,30 @@ void FieldsJson(const IfaceNode& n, const std::vector<RecipeField>& fields, cons
     uint64_t raw = Raw(n, f);
     bool cut = false;
     std::optional<std::string> bytes;
-    if (f.kind == kBool) {
+    if (f.kind == RtKind::kBool) {
       w->Bool(raw != 0);
-    } else if (f.kind >= kInt && f.kind <= kInt64 && f.size >= 1 && f.size <= 8) {
+    } else if (f.kind >= RtKind::kInt && f.kind <= RtKind::kInt64 && f.size >= 1 && f.size <= 8) {
       uint64_t shift = 64 - 8 * f.size;
       w->Int(static_cast<int64_t>(raw << shift) >> shift);
-    } else if (f.kind >= kUint && f.kind <= kUint64) {
+    } else if (f.kind >= RtKind::kUint && f.kind <= RtKind::kUint64) {
       w->Uint(raw);
-    } else if (f.kind == kFloat64 && f.size == 8) {
+    } else if (f.kind == RtKind::kFloat64 && f.size == 8) {
       double d;
       std::memcpy(&d, &raw, 8);
       w->Double(d);
-    } else if (f.kind == kString && f.size == 16 && n.Word(f.offset + 8) == 0) {
+    } else if (f.kind == RtKind::kString && f.size == 16 && n.Word(f.offset + 8) == 0) {
       w->String("");
-    } else if (f.kind == kString && (bytes = StringBytes(n, f.string_index, &cut)) && !cut) {
+    } else if (f.kind == RtKind::kString && (bytes = StringBytes(n, f.string_index, &cut)) &&
+               !cut) {
       w->String(*bytes);
-    } else if ((f.kind == kInterface || f.kind == kSlice || IsWordKind(f.kind)) && f.size >= 8 &&
-               n.Word(f.offset) == 0) {
+    } else if ((f.kind == RtKind::kInterface || f.kind == RtKind::kSlice || IsWordKind(f.kind)) &&
+               f.size >= 8 && n.Word(f.offset) == 0) {
       w->Null();  // nil interfaces, slices, maps, pointers, chans and funcs
-    } else if (const IfaceNode* c =
-                   f.kind == kInterface && f.child_index >= 0 ? n.Child(f.child_index) : nullptr) {
+    } else if (const IfaceNode* c = f.kind == RtKind::kInterface && f.child_index >= 0
+                                        ? n.Child(f.child_index)
+                                        : nullptr) {
       child(*c, w);
-    } else if (f.kind == kStruct && !f.fields.empty()) {
+    } else if (f.kind == RtKind::kStruct && !f.fields.empty()) {
       FieldsJson(n, f.fields, child, w);
     } else {
       w->String(FieldText(n, f, [](const IfaceNode&) { return std::string(); }));

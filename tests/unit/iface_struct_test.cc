@@ -9,6 +9,7 @@
 #include <map>
 
 #include "decode/iface_render.h"
+#include "iface_blob.h"
 
 namespace gotap::decode {
 namespace {
@@ -17,37 +18,9 @@ constexpr uint8_t kIntKind = 2, kUint16Kind = 9, kFloat64Kind = 14, kArrayKind =
                   kInterfaceKind = 20, kMapKind = 21, kPointerKind = 22, kSliceKind = 23,
                   kStringKind = 24, kStructKind = 25, kUintptrKind = 12;
 
-struct Spec {
-  uint64_t type = 0;
-  uint64_t data = 0xc000010000;
-  std::string copy;
-  std::vector<std::string> strings;
-  std::vector<std::pair<int, Spec>> children;
-  uint8_t flags = GOTAP_IFACE_F_RECIPE;
-};
-
-void Serialise(const Spec& s, std::string* out) {
-  gotap_iface_node n{};
-  n.type = s.type;
-  n.data = s.data;
-  n.copied = static_cast<uint16_t>(s.copy.size());
-  n.nstrings = static_cast<uint8_t>(s.strings.size());
-  n.flags = s.flags;
-  for (const auto& [i, c] : s.children) n.child_mask |= 1 << i;
-  out->append(reinterpret_cast<const char*>(&n), sizeof(n));
-  out->append(s.copy);
-  for (const std::string& str : s.strings) {
-    uint16_t len = static_cast<uint16_t>(str.size());
-    out->append(reinterpret_cast<const char*>(&len), 2);
-    out->append(str);
-  }
-  for (const auto& [i, c] : s.children) Serialise(c, out);
-}
-
-void Put(std::string* copy, uint64_t at, uint64_t word) {
-  if (copy->size() < at + 8) copy->resize(at + 8);
-  std::memcpy(copy->data() + at, &word, 8);
-}
+using blob::Put;
+using blob::Serialise;
+using blob::Spec;
 
 RecipeField Field(std::string name, std::string type, uint8_t kind, uint64_t offset, uint64_t size,
                   int string_index = -1, int child_index = -1) {
