@@ -1,5 +1,6 @@
 #include "go_sites.h"
 
+#include "arch/uprobe_check.h"
 #include "gobin/binary.h"
 
 namespace gotap::bpf::testing {
@@ -15,19 +16,6 @@ StatusOr<uint64_t> FileOffset(const gobin::Binary& binary, uint64_t vaddr) {
   auto offset = binary.elf().VaddrToFileOffset(vaddr);
   if (!offset) return NotFound("{:#x} is not in a PT_LOAD segment of {}", vaddr, binary.path());
   return *offset;
-}
-
-// True for instructions x86 uprobes refuse (ENOTSUPP): LOCK-prefixed and VEX/EVEX-encoded.
-bool RefusedByUprobes(Bytes insn) {
-  for (uint8_t b : insn) {
-    if (b == 0xf0) return true;  // LOCK
-    if (b == 0x66 || b == 0xf2 || b == 0xf3 || b == 0x2e || b == 0x3e || b == 0x26 || b == 0x64 ||
-        b == 0x65 || b == 0x36 || b == 0x67) {
-      continue;  // other legacy prefixes
-    }
-    return b == 0xc4 || b == 0xc5 || b == 0x62;
-  }
-  return false;
 }
 
 }  // namespace
@@ -72,7 +60,7 @@ StatusOr<std::vector<uint64_t>> InstructionOffsets(const std::string& binary, si
       uint32_t at = a.instruction_offsets[i];
       uint32_t next = i + 1 < a.instruction_offsets.size() ? a.instruction_offsets[i + 1]
                                                            : static_cast<uint32_t>(code->size());
-      if (RefusedByUprobes(code->subspan(at, next - at))) continue;
+      if (arch::X86UprobeRefusal(code->subspan(at, next - at))) continue;  // not probe-able
       ASSIGN_OR_RETURN(uint64_t offset, FileOffset(*bin, f.entry + at));
       offsets.push_back(offset);
     }
