@@ -424,14 +424,17 @@ Status Session::SetIfaceRecipes(std::span<const std::pair<uint64_t, gotap_iface_
   return Status::Ok();
 }
 
-Status Session::ClearHistograms() {
+Status Session::ResetHistogramExtremes() {
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
   std::vector<uint64_t> zeros(cpus);
   int fd = bpf_map__fd(state_->skel->maps.hist);
-  for (uint32_t key = 0; key < GOTAP_HIST_FUNCS * GOTAP_HIST_SLOTS; ++key) {
-    if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY) != 0) {
-      return IoError("clearing histogram slot {}: {}", key, std::strerror(errno));
+  for (uint32_t func = 0; func < GOTAP_HIST_FUNCS; ++func) {
+    for (uint32_t slot : {uint32_t{GOTAP_HIST_MIN}, uint32_t{GOTAP_HIST_MAX}}) {
+      uint32_t key = func * GOTAP_HIST_SLOTS + slot;
+      if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY) != 0) {
+        return IoError("resetting histogram slot {}: {}", key, std::strerror(errno));
+      }
     }
   }
   return Status::Ok();

@@ -132,8 +132,11 @@ class Session {
   // The in-kernel latency histogram of func_id (GOTAP_HIST_SLOTS values: buckets, sum, min,
   // max; see gotap_intf.h), summed (min/max: combined) over CPUs.
   StatusOr<std::vector<uint64_t>> ReadHistogram(uint32_t func_id) const;
-  // Zeroes every histogram (for interval reports).
-  Status ClearHistograms();
+  // Zeroes the min and max slots of every histogram. Interval reports take counts and sums as
+  // differences of the (never cleared) cumulative slots, so a call that ends while the report
+  // is read is counted in one interval or the next, never lost; only the extremes restart (a
+  // call ending just then may be left out of the next interval's min and max).
+  Status ResetHistogramExtremes();
   // Stores the interface recipes (iface_intf.h), keyed by the runtime address of a _type; at
   // most GOTAP_IFACE_MAX_RECIPES. Call before Attach.
   Status SetIfaceRecipes(std::span<const std::pair<uint64_t, gotap_iface_recipe>> recipes);

@@ -24,6 +24,31 @@ const char* GroupName(uint32_t hist_by) {
   return "";
 }
 
+// Turns cumulative slots (buckets, sum, min, max) into those of the interval since `before`:
+// counts and the sum are differences; min and max were reset at the last report, and one that
+// a call raced with (still unset although the interval has calls) is taken from the buckets.
+void IntervalSlots(const std::vector<uint64_t>& before, std::vector<uint64_t>* slots) {
+  std::vector<uint64_t>& s = *slots;
+  if (s.size() != GOTAP_HIST_SLOTS) return;
+  uint64_t count = 0;
+  int first = -1, last = -1;
+  for (uint32_t i = 0; i <= GOTAP_HIST_SUM; ++i) {
+    uint64_t was = i < before.size() ? before[i] : 0;
+    s[i] = s[i] >= was ? s[i] - was : 0;
+    if (i < GOTAP_HIST_BUCKETS && s[i] > 0) {
+      count += s[i];
+      if (first < 0) first = static_cast<int>(i);
+      last = static_cast<int>(i);
+    }
+  }
+  if (count == 0) {
+    s[GOTAP_HIST_MIN] = s[GOTAP_HIST_MAX] = 0;
+    return;
+  }
+  if (s[GOTAP_HIST_MIN] == 0) s[GOTAP_HIST_MIN] = output::LatencyHistogram::BucketLow(first);
+  if (s[GOTAP_HIST_MAX] == 0) s[GOTAP_HIST_MAX] = output::LatencyHistogram::BucketHigh(last) - 1;
+}
+
 }  // namespace
 
 LatencyReporter::LatencyReporter(const trace::TracePlan& plan, Options options, std::ostream& out,
@@ -50,7 +75,13 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
         err_ << "gotap: " << slots.status().message() << "\n";
         return;
       }
-      histograms.push_back(output::LatencyHistogram::FromSlots(fn.name, *slots));
+      std::vector<uint64_t> interval = *slots;
+      if (!options_.cumulative) {
+        std::vector<uint64_t>& before = previous_[fn.func_id];
+        IntervalSlots(before, &interval);
+        before = std::move(*slots);
+      }
+      histograms.push_back(output::LatencyHistogram::FromSlots(fn.name, interval));
     }
   } else {
     auto groups = session.ReadGroupedHistograms();
@@ -72,8 +103,9 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
   std::string text;
   if (!options_.json) text += fmt::format("@ {}\n", output::FormatTimeOfDay(ts_ns));
   if (!options_.json && histograms.empty()) text += "  no calls\n";
-  // Non-cumulative reports cover the time since the last one (the maps are cleared after it);
-  // a cumulative one covers the whole run so far.
+  // Non-cumulative reports cover the time since the last one (differences of the cumulative
+  // counts; with --by the grouped maps are cleared after each report); a cumulative one covers
+  // the whole run so far.
   if (options_.cumulative && final) calls_.clear();
   for (const output::LatencyHistogram& h : histograms) {
     if (!options_.cumulative || final) calls_[h.func] += h.count;
@@ -82,7 +114,7 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
   }
   out_ << text << std::flush;
   if (!options_.cumulative) {
-    (void)(options_.hist_by == GOTAP_BY_NONE ? session.ClearHistograms()
+    (void)(options_.hist_by == GOTAP_BY_NONE ? session.ResetHistogramExtremes()
                                              : session.ClearGroupedHistograms());
   }
 }

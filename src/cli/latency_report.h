@@ -41,6 +41,9 @@ class LatencyReporter {
   std::ostream& err_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   std::map<std::string, uint64_t> calls_;
+  // Without --by: each function's cumulative slots at the last report, which interval reports
+  // subtract (see Session::ResetHistogramExtremes).
+  std::map<uint32_t, std::vector<uint64_t>> previous_;
 };
 
 }  // namespace gotap::cli
