@@ -1,22 +1,16 @@
 #include "bpf/open_frames.h"
 
 #include <bpf/bpf.h>
-#include <time.h>
 
 #include <cerrno>
 #include <cstring>
 #include <vector>
 
+#include "base/clock.h"
 #include "bpf/gotap_intf.h"
 
 namespace gotap::bpf {
 namespace {
-
-uint64_t MonotonicNs() {  // the clock of bpf_ktime_get_ns
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
 
 // Builds the record of frame `level` of `key`, taking its arguments out of frame_args.
 std::vector<uint8_t> FrameRecord(int args_fd, const gotap_goroutine_key& key,
@@ -62,7 +56,7 @@ StatusOr<int> DrainOpenFrames(int stacks_fd, int args_fd, int tgid,
     prev = &key;
   }
   if (errno != ENOENT) return IoError("iterating open goroutines: {}", std::strerror(errno));
-  uint64_t now = MonotonicNs();
+  uint64_t now = ClockNs(CLOCK_MONOTONIC);
   int delivered = 0;
   for (const gotap_goroutine_key& k : keys) {
     gotap_shadow_stack stack{};

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/clock.h"
 #include "output/call_sink.h"
 #include "output/histogram.h"
 
@@ -62,9 +63,7 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
     return;
   }
   last_ = now;
-  struct timespec ts {};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  uint64_t ts_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  uint64_t ts_ns = ClockNs(CLOCK_REALTIME);
 
   std::vector<output::LatencyHistogram> histograms;
   if (options_.hist_by == GOTAP_BY_NONE) {
@@ -101,7 +100,7 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
     }
   }
   std::string text;
-  if (!options_.json) text += fmt::format("@ {}\n", output::FormatTimeOfDay(ts_ns));
+  if (!options_.json) text += fmt::format("@ {}\n", FormatTimeOfDay(ts_ns));
   if (!options_.json && histograms.empty()) text += "  no calls\n";
   // Non-cumulative reports cover the time since the last one (differences of the cumulative
   // counts; with --by the grouped maps are cleared after each report); a cumulative one covers

@@ -1,12 +1,11 @@
 #include "goroutines/snapshot.h"
 
-#include <time.h>
-
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
 #include "base/byte_reader.h"
+#include "base/clock.h"
 #include "goroutines/unwind.h"
 
 namespace gotap::goroutines {
@@ -19,12 +18,6 @@ constexpr uint64_t kMaxGoroutines = 50'000'000;
 constexpr uint64_t kStackWindow = 1024;
 // g structs read per process_vm_readv call.
 constexpr size_t kBatch = 512;
-
-int64_t MonotonicNowNs() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);  // the clock of Go's nanotime() on Linux
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
 
 // Reads `sizes[i]` bytes at `pointers[i]` into (*blocks)[i], kBatch ranges per system call; a
 // range that cannot be read gets an empty block. Fails only when the process is gone or
@@ -194,7 +187,7 @@ StatusOr<Snapshot> GoroutineReader::Read(const proc::ProcessMemory& memory, bool
   std::vector<std::vector<uint8_t>> first, second;
   RETURN_IF_ERROR(ReadBlocks(memory, pointers, l.ReadSize(), &first));
 
-  const int64_t now = MonotonicNowNs();
+  const int64_t now = static_cast<int64_t>(ClockNs(CLOCK_MONOTONIC));
   std::unordered_map<uint64_t, std::optional<uint64_t>> procids;  // m -> procid
   auto procid_of = [&](uint64_t m) -> std::optional<uint64_t> {
     auto [it, inserted] = procids.try_emplace(m);

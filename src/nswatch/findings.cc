@@ -2,12 +2,12 @@
 
 #include <fmt/format.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <cstring>
 #include <fstream>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/json_writer.h"
 
@@ -17,20 +17,6 @@ namespace {
 constexpr uint32_t kSysSetns = 308;  // x86-64
 constexpr uint32_t kSysUnshare = 272;
 constexpr size_t kMaxFrames = 24;
-
-uint64_t ClockNs(clockid_t clock) {
-  struct timespec ts {};
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-std::string TimeOfDay(uint64_t ts_ns) {
-  time_t secs = static_cast<time_t>(ts_ns / 1000000000);
-  struct tm tm {};
-  localtime_r(&secs, &tm);
-  return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (ts_ns % 1000000000) / 1000);
-}
 
 // Frames outside these packages are the program's own code.
 bool IsRuntimeFrame(const std::string& name) {
@@ -225,8 +211,8 @@ StatusOr<Finding> DecodeFinding(Bytes record, const std::vector<std::string>& fu
 }
 
 std::string Finding::ToText() const {
-  std::string head = fmt::format("{} {} pid={} tid={} {}", TimeOfDay(ts_ns), FindingKindName(kind),
-                                 pid, tid, Goroutine(goid));
+  std::string head = fmt::format("{} {} pid={} tid={} {}", FormatTimeOfDay(ts_ns),
+                                 FindingKindName(kind), pid, tid, Goroutine(goid));
   std::string what;
   std::string in_ns = DescribeDifference(ns, original);
   std::string orig_ns = DescribeDifference(original, ns);

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
+#include "base/clock.h"
 #include "base/escape.h"
 #include "base/json_writer.h"
 #include "decode/render.h"
@@ -37,14 +36,6 @@ namespace {
 constexpr size_t kFlushBytes = 32 << 10;
 
 }  // namespace
-
-std::string FormatTimeOfDay(uint64_t ts_ns) {
-  time_t secs = static_cast<time_t>(ts_ns / 1000000000);
-  struct tm tm {};
-  localtime_r(&secs, &tm);
-  return fmt::format("{:02}:{:02}:{:02}.{:06}", tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     (ts_ns % 1000000000) / 1000);
-}
 
 std::string FormatValueList(const std::vector<decode::CapturedValue>& values, bool names) {
   std::string out;

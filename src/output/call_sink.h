@@ -22,9 +22,6 @@ std::unique_ptr<CallSink> MakeTextSink(std::ostream& out);
 //  "results":[…],"duration_ns":…}
 std::unique_ptr<CallSink> MakeJsonSink(std::ostream& out);
 
-// "12:00:01.000123" in local time, for a CLOCK_REALTIME timestamp in ns.
-std::string FormatTimeOfDay(uint64_t ts_ns);
-
 // `x="hello", n=3` (names) or `"hello", 3`: values as the text sink shows them, escaped.
 std::string FormatValueList(const std::vector<decode::CapturedValue>& values, bool names);
 // [{"name":…,"type":…,"value":…}, …] as the JSON sink writes arguments and results.

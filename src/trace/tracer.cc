@@ -7,6 +7,7 @@
 
 #include <chrono>
 
+#include "base/clock.h"
 #include "base/escape.h"
 #include "bpf/call_record.h"
 #include "proc/stop_conditions.h"
@@ -16,12 +17,6 @@ namespace gotap::trace {
 volatile std::sig_atomic_t g_stop_requested = 0;
 
 namespace {
-
-uint64_t ClockNs(clockid_t clock) {
-  struct timespec ts {};
-  clock_gettime(clock, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000 + static_cast<uint64_t>(ts.tv_nsec);
-}
 
 std::vector<SlotValue> Slots(const std::vector<bpf::CapturedValue>& captured, size_t expected) {
   std::vector<SlotValue> slots(expected);
