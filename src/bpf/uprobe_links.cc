@@ -44,17 +44,6 @@ int RawUprobeMultiLink(int prog_fd, const char* path, const uint64_t* offsets,
   return static_cast<int>(syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr)));
 }
 
-// r0 = 0; exit: a program of the uprobe_multi attach type that does nothing. -1 with errno set
-// if it cannot be loaded.
-int LoadNoopUprobeMultiProgram() {
-  bpf_insn insns[2] = {};
-  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
-  insns[1].code = BPF_JMP | BPF_EXIT;
-  LIBBPF_OPTS(bpf_prog_load_opts, opts,
-              .expected_attach_type = static_cast<bpf_attach_type>(kAttachTraceUprobeMulti));
-  return bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gotap_noop", "GPL", insns, 2, &opts);
-}
-
 // FindRefusedSites over [first, first + offsets.size()) of the caller's sites.
 Status SearchRefused(int prog_fd, const std::string& path, std::span<const uint64_t> offsets,
                      std::span<const uint64_t> cookies, size_t first, int pid, size_t max_refused,
@@ -141,6 +130,15 @@ LinkAttempt TryUprobeMultiLink(int prog_fd, const std::string& path,
                                   static_cast<uint32_t>(file_offsets.size()), pid));
   if (!attempt.link.valid()) attempt.error = errno;
   return attempt;
+}
+
+int LoadNoopUprobeMultiProgram() {
+  bpf_insn insns[2] = {};  // r0 = 0; exit
+  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
+  insns[1].code = BPF_JMP | BPF_EXIT;
+  LIBBPF_OPTS(bpf_prog_load_opts, opts,
+              .expected_attach_type = static_cast<bpf_attach_type>(kAttachTraceUprobeMulti));
+  return bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gotap_noop", "GPL", insns, 2, &opts);
 }
 
 StatusOr<std::vector<RefusedSite>> FindRefusedSites(const std::string& path,

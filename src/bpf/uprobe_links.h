@@ -57,6 +57,10 @@ struct RefusedSite {
   int error = 0;             // errno of a link holding this site alone (ENOTSUPP is 524)
 };
 
+// A program of the uprobe_multi attach type that does nothing (r0 = 0; exit), for trial links
+// that must not produce records. Its fd, or -1 with errno set if it cannot be loaded.
+int LoadNoopUprobeMultiProgram();
+
 // Finds the sites of `file_offsets` the kernel refuses, by splitting the set in halves and
 // attaching each half with trial links of a no-op program (never gotap's: a trial that attaches
 // must not produce records). Costs about 2 k log2(n / k) link creations for k refused sites; stops

@@ -77,16 +77,6 @@ std::string Hex(const std::vector<uint8_t>& bytes) {
   return out;
 }
 
-// r0 = 0; exit, for trial links.
-int LoadNoopProgramForTest() {
-  bpf_insn insns[2] = {};
-  insns[0].code = BPF_ALU64 | BPF_MOV | BPF_K;
-  insns[1].code = BPF_JMP | BPF_EXIT;
-  LIBBPF_OPTS(bpf_prog_load_opts, opts,
-              .expected_attach_type = static_cast<bpf_attach_type>(kAttachTraceUprobeMulti));
-  return bpf_prog_load(BPF_PROG_TYPE_KPROBE, "gotap_test", "GPL", insns, 2, &opts);
-}
-
 // A file of encodings, kSlot bytes apart, mapped executable into this process: the kernel checks
 // a uprobe's instruction when it installs the breakpoint into a process that maps the file.
 class CodeFile {
@@ -125,7 +115,7 @@ TEST(RefusedSitesBpfTest, PredictionMatchesTheKernel) {
   std::vector<std::vector<uint8_t>> encodings = Encodings();
   CodeFile code(encodings);
   ASSERT_TRUE(code.ok()) << code.path();
-  ScopedFd prog(LoadNoopProgramForTest());
+  ScopedFd prog(LoadNoopUprobeMultiProgram());
   ASSERT_TRUE(prog.valid());
   std::vector<uint64_t> accepted;
   size_t refused = 0;
