@@ -72,19 +72,24 @@ std::shared_ptr<IfaceTypes> IfaceTypes::Build(const gobin::Binary& binary, uint1
     }
     if (t->recipes_.size() < GOTAP_IFACE_MAX_RECIPES) t->recipes_.emplace_back(it->second, r);
   }
+  return t;
+}
+
+void IfaceTypes::AddUserStructs(const gobin::Binary& binary, uint16_t string_length) {
+  if (!types_ || added_user_structs_) return;
+  added_user_structs_ = true;
   // The program's own structs fill what the built-in shapes leave of the recipe map.
   std::string main_module = binary.build_info() ? binary.build_info()->main_module.path : "";
   size_t room =
-      GOTAP_IFACE_MAX_RECIPES - std::min<size_t>(t->recipes_.size(), GOTAP_IFACE_MAX_RECIPES);
-  UserStructs user = FindUserStructs(*t->types_, main_module, room);
-  t->structs_left_out_ = user.left_out;
+      GOTAP_IFACE_MAX_RECIPES - std::min<size_t>(recipes_.size(), GOTAP_IFACE_MAX_RECIPES);
+  UserStructs user = FindUserStructs(*types_, main_module, room);
+  structs_left_out_ = user.left_out;
   for (auto& [vaddr, recipe] : user.recipes) {
-    if (t->shape_at_.count(vaddr)) continue;
-    const decode::ShapeRecipe& s = t->struct_shapes_.emplace_back(std::move(recipe));
-    t->shape_at_[vaddr] = &s;
-    t->recipes_.emplace_back(vaddr, s.ToRecipe(string_length));
+    if (shape_at_.count(vaddr)) continue;
+    const decode::ShapeRecipe& s = struct_shapes_.emplace_back(std::move(recipe));
+    shape_at_[vaddr] = &s;
+    recipes_.emplace_back(vaddr, s.ToRecipe(string_length));
   }
-  return t;
 }
 
 const decode::IfaceType* IfaceTypes::Lookup(uint64_t runtime_type) const {

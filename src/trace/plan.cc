@@ -308,7 +308,8 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   TracePlan plan;
   plan.count_only = options.count_only;
   plan.ctx_key = options.ctx_key;
-  plan.iface_types = IfaceTypes::Build(binary, options.string_length);
+  std::shared_ptr<IfaceTypes> iface_types = IfaceTypes::Build(binary, options.string_length);
+  plan.iface_types = iface_types;
   bool any_interface = false;
   for (auto [record, selector] : targets) {
     TracedFunction fn;
@@ -490,6 +491,10 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   }
   if (any_interface && !plan.iface_types->note().empty()) {
     plan.warnings.push_back(plan.iface_types->note());
+  }
+  // Values are captured only in trace mode: the struct recipes are needed there alone.
+  if (any_interface && !options.count_only && !options.histogram) {
+    iface_types->AddUserStructs(binary, options.string_length);
   }
   if (any_interface && plan.iface_types->structs_without_recipe() > 0) {
     plan.warnings.push_back(fmt::format(

@@ -58,6 +58,7 @@ std::map<std::string, std::string> RecipesOf(const std::string& fixture) {
   EXPECT_TRUE(binary.ok()) << binary.status().ToString();
   if (!binary.ok()) return out;
   auto types = IfaceTypes::Build(**binary, 64);
+  types->AddUserStructs(**binary, 64);
   EXPECT_TRUE(types->resolves()) << types->note();
   EXPECT_EQ(types->structs_without_recipe(), 0u);
   EXPECT_LE(types->recipes().size(), size_t{GOTAP_IFACE_MAX_RECIPES});
@@ -146,6 +147,7 @@ TEST(StructRecipes, LargeProgramFillsTheCapAndCountsTheRest) {
   ASSERT_TRUE(binary.ok()) << binary.status().ToString();
   auto start = std::chrono::steady_clock::now();
   auto types = IfaceTypes::Build(**binary, 64);
+  types->AddUserStructs(**binary, 64);
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_LT(took, std::chrono::seconds(5));
   EXPECT_EQ(types->recipes().size(), size_t{GOTAP_IFACE_MAX_RECIPES});
