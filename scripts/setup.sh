@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything gotap needs to build and test on Debian 12, then fetches the third-party Go
-# binaries used by the tests (scripts/fetch_npm.sh). Idempotent: when every package is installed
+# binaries used by the tests (scripts/fetch_npm.sh) and the Go 1.21-1.27 toolchains of the fixture
+# matrix (scripts/fetch_go.sh). Idempotent: when every package is installed
 # and the npm cache verifies, it touches neither apt nor the network. Installing needs root.
 set -euo pipefail
 
@@ -52,4 +53,5 @@ fi
 [[ -x /usr/lib/go-1.19/bin/go ]] || die "/usr/lib/go-1.19/bin/go not found after install"
 
 "$repo_root/scripts/fetch_npm.sh"
+"$repo_root/scripts/fetch_go.sh"
 echo "setup: done"
