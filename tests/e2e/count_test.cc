@@ -1,6 +1,7 @@
 // `gotap trace --count`: per-function call counts aggregated in the kernel, no per-call events.
 #include <gtest/gtest.h>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -8,9 +9,13 @@ namespace {
 
 // fib(25) makes 242,785 calls to main.fib; the stack check's branch fires again whenever morestack
 // re-enters fib, so only a once-per-call site counts exactly.
-TEST(CountBpf, CountsEveryCallExactlyOnce) {
+// With DWARF and stripped (names from pclntab), on every Go release of the matrix.
+class CountBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(CountBpf, "default", "stripped");
+
+TEST_P(CountBpf, CountsEveryCallExactlyOnce) {
   // The counts go to the -o file that RunTraceJson reads, one JSON object per function.
-  TraceRun t = RunTraceJson({"--count", "main.*", "--", Fixture("fib.default")});
+  TraceRun t = RunTraceJson({"--count", "main.*", "--", GoFixture("fib")});
   const RunResult& r = t.run;
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
