@@ -1,11 +1,14 @@
 #include "cli/app.h"
 
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
 
+#include "base/output_stream.h"
 #include "cli/commands.h"
+#include "cli/open_binary.h"
 
 namespace gotap::cli {
 namespace {
@@ -234,15 +237,23 @@ int Run(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
-  if (info_cmd->parsed()) return RunInfo(info, std::cout, std::cerr);
-  if (funcs_cmd->parsed()) return RunFuncs(funcs, std::cout, std::cerr);
-  if (trace_cmd->parsed()) return RunTrace(trace, std::cout, std::cerr);
-  if (latency_cmd->parsed()) return RunTrace(latency, std::cout, std::cerr);
-  if (graph_cmd->parsed()) return RunTrace(graph, std::cout, std::cerr);
-  if (record_cmd->parsed()) return RunTrace(record, std::cout, std::cerr);
-  if (ns_cmd->parsed()) return RunNs(ns, std::cout, std::cerr);
-  if (goroutines_cmd->parsed()) return RunGoroutines(goroutines, std::cout, std::cerr);
-  return kExitBadInput;
+  // Results go to stdout through a stream that reports failed writes and writes whole lines
+  // (see base/output_stream.h); the tracing commands and info/funcs check it themselves.
+  std::unique_ptr<OutputStream> out = OutputStream::ForFd(STDOUT_FILENO, "stdout");
+  if (info_cmd->parsed()) return RunInfo(info, *out, std::cerr);
+  if (funcs_cmd->parsed()) return RunFuncs(funcs, *out, std::cerr);
+  if (trace_cmd->parsed()) return RunTrace(trace, *out, std::cerr);
+  if (latency_cmd->parsed()) return RunTrace(latency, *out, std::cerr);
+  if (graph_cmd->parsed()) return RunTrace(graph, *out, std::cerr);
+  if (record_cmd->parsed()) return RunTrace(record, *out, std::cerr);
+  int code = kExitBadInput;
+  if (ns_cmd->parsed()) code = RunNs(ns, *out, std::cerr);
+  if (goroutines_cmd->parsed()) code = RunGoroutines(goroutines, *out, std::cerr);
+  if (code != kExitFailure && code != kExitBadInput &&
+      WrittenOrReport(*out, std::cerr) != kExitOk) {
+    return kExitFailure;
+  }
+  return code;
 }
 
 }  // namespace gotap::cli

@@ -32,7 +32,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
         {"goid_offset_source", gobin::GoidSourceName(goid.source)},
     };
     out << DumpJson(j) << "\n";
-    return kExitOk;
+    return WrittenOrReport(out, err);
   }
   auto row = [&](std::string_view key, const std::string& value) {
     out << fmt::format("{:<20}{}\n", key, value);
@@ -62,7 +62,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   }
   row("goid offset:",
       fmt::format("{} (from {}{})", goid.offset, gobin::GoidSourceName(goid.source), goid_note));
-  return kExitOk;
+  return WrittenOrReport(out, err);
 }
 
 }  // namespace gotap::cli
