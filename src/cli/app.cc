@@ -62,7 +62,10 @@ int Run(int argc, char** argv) {
       "  gotap latency -i 1s ./server 'main.*'     # latency histograms, in the kernel\n"
       "  gotap graph --min 1ms ./server 'main.*'   # call graph per goroutine\n"
       "  gotap record -o t.json ./server 'main.*'  # timeline for ui.perfetto.dev\n"
-      "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.");
+      "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.\nExit codes: 0 "
+      "success, 1 runtime failure (privileges, kernel, a failed write), 2 bad input; with -- "
+      "COMMAND, trace, latency, graph and record exit with the command's status (N for exit N, "
+      "128+S for signal S) unless gotap itself failed.");
 
   InfoOptions info;
   CLI::App* info_cmd =
@@ -107,7 +110,9 @@ int Run(int argc, char** argv) {
       "'main.encrypt'\n"
       "\nA signature gives types where the binary has no DWARF: parameters after the receiver "
       "(a pointer receiver (*T) is implied), then results.\nCtrl-C detaches and prints a "
-      "summary (calls per function, events lost) on stderr.");
+      "summary (calls per function, events lost) on stderr.\nExit codes: 0 ok, 1 runtime failure "
+      "(e.g. a failed write), 2 bad input; with -- COMMAND, the command's status (N for exit N, "
+      "128+S for signal S) unless gotap itself failed.");
 
   TraceOptions latency;
   latency.latency = true;

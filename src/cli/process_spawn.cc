@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,21 +43,34 @@ std::optional<std::string> ResolveCommand(const std::string& command) {
 
 StatusOr<int> SpawnStopped(const std::vector<std::string>& argv) {
   if (argv.empty()) return InvalidArgument("no command to run");
+  std::vector<char*> args;  // built before fork: the child only makes system calls
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  // SIGCONT is blocked across fork, so that one sent before the child waits stays pending for
+  // its sigwait instead of being lost.
+  sigset_t release, old_mask;
+  sigemptyset(&release);
+  sigaddset(&release, SIGCONT);
+  sigprocmask(SIG_BLOCK, &release, &old_mask);
+  pid_t parent = getpid();
   pid_t pid = fork();
-  if (pid < 0) return IoError("fork: {}", std::strerror(errno));
   if (pid == 0) {
-    raise(SIGSTOP);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
+    // Until gotap releases it, the child dies with gotap (also if gotap died before prctl):
+    // a SIGKILLed gotap never leaves a command waiting forever.
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(127);
+    int sig = 0;
+    while (sigwait(&release, &sig) != 0) {
+    }
+    // Released: from now on the command lives on its own, whatever happens to gotap.
+    prctl(PR_SET_PDEATHSIG, 0);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     execvp(args[0], args.data());
     fprintf(stderr, "gotap: cannot run %s: %s\n", args[0], std::strerror(errno));
     _exit(127);
   }
-  int status = 0;
-  if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
-    return IoError("the command did not start");
-  }
+  int fork_error = errno;
+  sigprocmask(SIG_SETMASK, &old_mask, nullptr);
+  if (pid < 0) return IoError("fork: {}", std::strerror(fork_error));
   return pid;
 }
 
@@ -92,6 +106,12 @@ int EndFailedRun(const Status& error, int spawned_pid) {
   return error.code() == StatusCode::kPermissionDenied || error.code() == StatusCode::kUnsupported
              ? kExitFailure
              : kExitBadInput;
+}
+
+int CommandExitCode(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return kExitFailure;
 }
 
 int WaitForCommand(int pid) {

@@ -15,8 +15,10 @@ namespace gotap::cli {
 // The file execvp would run for `command` (a PATH search for a bare name); nullopt if none.
 std::optional<std::string> ResolveCommand(const std::string& command);
 
-// Forks `argv` stopped before exec (SIGSTOP in the child); the caller attaches, then sends
-// SIGCONT. Returns the child's pid.
+// Forks `argv`, held before exec until the caller has attached and sends SIGCONT. Returns the
+// child's pid. The held child is not in a stopped state: it waits for SIGCONT (sigwait), and
+// dies with gotap until then (PR_SET_PDEATHSIG), so a gotap killed between fork and SIGCONT
+// never leaves it waiting forever; once released it runs on its own.
 StatusOr<int> SpawnStopped(const std::vector<std::string>& argv);
 
 // What a tracing subcommand's arguments name: the file that gets the probes, the process (0 =
@@ -38,6 +40,10 @@ StatusOr<TargetArgs> ResolveTargetArgs(std::vector<std::string> positionals,
 // returns the exit code for the error: kExitFailure for missing privileges or kernel support,
 // kExitBadInput otherwise.
 int EndFailedRun(const Status& error, int spawned_pid);
+
+// gotap's exit code for a spawned command that ended with `wait_status`, as strace and time
+// give it: N for exit(N), 128+S for signal S.
+int CommandExitCode(int wait_status);
 
 // The wait status of the spawned command once it ends (tracing may have stopped first, on a
 // limit: it runs on unprobed).

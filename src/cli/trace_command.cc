@@ -315,6 +315,10 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   if (!summary->write_error.empty()) {
     return fail(kExitFailure, EscapeForTerminal(summary->write_error));
   }
+  // Like strace and time: a spawned command's status is gotap's (N, or 128 + its signal).
+  if (target.spawned && summary->child_exit_status) {
+    return CommandExitCode(*summary->child_exit_status);
+  }
   return kExitOk;
 }
 
