@@ -242,6 +242,18 @@ int Run(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
+  // -p takes a process id: 0 and negative numbers would otherwise read as "no -p given".
+  for (auto [cmd, pid] : {std::pair{trace_cmd, &trace.pid},
+                          {latency_cmd, &latency.pid},
+                          {graph_cmd, &graph.pid},
+                          {record_cmd, &record.pid},
+                          {ns_cmd, &ns.pid},
+                          {goroutines_cmd, &goroutines.pid}}) {
+    if (cmd->parsed() && cmd->count("--pid") > 0 && *pid <= 0) {
+      std::cerr << "gotap: bad pid " << *pid << ": -p takes a process id (a positive number)\n";
+      return kExitBadInput;
+    }
+  }
   // Results go to stdout through a stream that reports failed writes and writes whole lines
   // (see base/output_stream.h); the tracing commands and info/funcs check it themselves.
   std::unique_ptr<OutputStream> out = OutputStream::ForFd(STDOUT_FILENO, "stdout");

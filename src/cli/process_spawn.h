@@ -49,7 +49,12 @@ int CommandExitCode(int wait_status);
 // limit: it runs on unprobed).
 int WaitForCommand(int pid);
 
-// SIGINT and SIGTERM set *flag to 1 (the run loops poll it) instead of killing gotap.
+// The signals that end a run cleanly (files finished, summary printed) instead of killing
+// gotap: every catchable signal whose default action terminates, except those of a fault.
+std::vector<int> StopSignals();
+
+// Each of StopSignals() sets *flag to 1 (the run loops poll it) instead of killing gotap;
+// SIGHUP stays ignored when gotap started with it ignored (nohup).
 void InstallStopHandlers(volatile std::sig_atomic_t* flag);
 
 }  // namespace gotap::cli

@@ -198,6 +198,8 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     return fail(kExitBadInput, "gotap record needs -o FILE (the trace-event JSON to write)");
   }
 
+  // From here on a signal ends the run cleanly (the files finished, the summary printed).
+  InstallStopHandlers(&trace::g_stop_requested);
   std::unique_ptr<OutputStream> file, svg_file;
   for (auto [path, stream] : {std::pair{&options.output, &file}, {&options.svg, &svg_file}}) {
     if (path->empty()) continue;
@@ -244,7 +246,6 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     limits.on_finish = [latency](bpf::Session& s) { latency->Report(s, true); };
   }
 
-  InstallStopHandlers(&trace::g_stop_requested);
   if (!options.command.empty()) {
     auto pid = SpawnStopped(options.command);
     if (!pid.ok()) return fail(kExitFailure, pid.status().message());
