@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/clock.h"
@@ -13,6 +14,9 @@
 #include "proc/stop_conditions.h"
 
 namespace gotap::trace {
+
+// Functions named with their call counts in the summary line; the rest are counted.
+constexpr size_t kSummaryFunctions = 10;
 
 volatile std::sig_atomic_t g_stop_requested = 0;
 
@@ -278,9 +282,25 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
 std::string FormatSummary(const TraceSummary& s) {
   std::string out = fmt::format("gotap: {} calls in {:.2f}s", s.calls, s.seconds);
   if (!s.calls_per_function.empty()) {
+    // The most called first, a few of them: the line stays short with thousands of functions
+    // (the output itself has every count).
+    std::vector<std::pair<uint64_t, std::string_view>> rows;
+    for (const auto& [name, n] : s.calls_per_function) rows.emplace_back(n, name);
+    size_t shown = std::min(rows.size(), kSummaryFunctions);
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(shown), rows.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
+    while (shown > 0 && rows[shown - 1].first == 0) --shown;  // functions never called: counted
     std::string per;
-    for (const auto& [name, n] : s.calls_per_function) {
-      per += fmt::format("{}{} {}", per.empty() ? "" : ", ", EscapeForTerminal(name), n);
+    for (size_t i = 0; i < shown; ++i) {
+      per +=
+          fmt::format("{}{} {}", i ? ", " : "", EscapeForTerminal(rows[i].second), rows[i].first);
+    }
+    if (shown == 0) {
+      per = fmt::format("{} function{}, none called", rows.size(), rows.size() == 1 ? "" : "s");
+    } else if (rows.size() > shown) {
+      per += fmt::format(", and {} more", rows.size() - shown);
     }
     out += " (" + per + ")";
   }
@@ -311,8 +331,13 @@ std::string FormatSummary(const TraceSummary& s) {
   for (const auto& l : losses) out += "\n  " + l;
   if (!s.untraced_functions.empty()) {
     std::string names;
+    size_t listed = 0;
     for (const auto& [name, why] : s.untraced_functions) {
-      names += fmt::format("{}{}", names.empty() ? "" : ", ", EscapeForTerminal(name));
+      if (listed == kSummaryFunctions) {
+        names += fmt::format(", and {} more", s.untraced_functions.size() - listed);
+        break;
+      }
+      names += fmt::format("{}{}", listed++ ? ", " : "", EscapeForTerminal(name));
     }
     out += fmt::format("\n  {} function{} not traced (the kernel refuses a probe site): {}",
                        s.untraced_functions.size(), s.untraced_functions.size() == 1 ? "" : "s",
