@@ -135,17 +135,18 @@ void ExpectSignalEndsRecordCleanly(int sig) {
   }
   ASSERT_TRUE(gotap->Signal(sig));
   auto status = gotap->Wait(seconds(20));
+  std::string written = ReadText(json);
+  unlink(json.c_str());
   ASSERT_TRUE(status) << "signal " << sig << " did not stop gotap";
   EXPECT_EQ(DescribeStatus(*status), "exit 0") << "signal " << sig << ": " << gotap->err();
   auto summary = ParseSummary(gotap->err());
   ASSERT_TRUE(summary) << "signal " << sig << ": " << gotap->err();
-  Json trace = Json::parse(ReadText(json), nullptr, /*allow_exceptions=*/false);
-  ASSERT_TRUE(trace.is_array()) << "signal " << sig << ": " << ReadText(json).substr(0, 300);
+  Json trace = Json::parse(written, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(trace.is_array()) << "signal " << sig << ": " << written.substr(0, 300);
   uint64_t calls = 0;
   for (const Json& e : trace) calls += e.value("ph", "") == "X";
   EXPECT_GT(calls, 0u);
   EXPECT_EQ(calls, summary->calls + summary->running_at_exit) << gotap->err();
-  unlink(json.c_str());
 }
 
 TEST(StopSignalsBpf, EveryTerminatingSignalFinishesTheRecording) {
