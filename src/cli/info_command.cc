@@ -44,7 +44,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
         {"version_table_disagreements", disagreements},
     };
     out << DumpJson(j) << "\n";
-    return kExitOk;
+    return WrittenOrReport(out, err);
   }
   auto row = [&](std::string_view key, const std::string& value) {
     out << fmt::format("{:<20}{}\n", key, value);
@@ -81,7 +81,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   } else {
     row("runtime.g/m layout:", "unknown: " + EscapeForTerminal(layout.status().message()));
   }
-  return kExitOk;
+  return WrittenOrReport(out, err);
 }
 
 }  // namespace gotap::cli

@@ -31,5 +31,29 @@ TEST_P(CountBpf, CountsEveryCallExactlyOnce) {
   EXPECT_EQ(summary->lost, 0u);
 }
 
+// Counting needs only entry probes: functions without a RET (21 of runtime.*panic* in adder) are
+// not worth a note each; and the summary names the functions called, not the dozens never called
+// (their zero counts are in the output).
+TEST(CountBpf, QuietAboutEntryOnlyAndUncalledFunctions) {
+  TraceRun t = RunTraceJson(
+      {"--count", "runtime.*panic*", "main.*", "--", Fixture("adder.default"), "-n", "10"});
+  const RunResult& r = t.run;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("no RET"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+  ASSERT_GT(t.events.size(), 12u);  // every function's count is in the output, zeros too
+  size_t uncalled = 0;
+  for (const Json& c : t.events) uncalled += c["count"] == 0;
+  ASSERT_GT(uncalled, 10u);
+  std::string summary;
+  for (const std::string& line : Lines(r.err)) {
+    if (line.find(" calls in ") != std::string::npos) summary = line;
+  }
+  EXPECT_NE(summary.find("(main.add 10, main.main 1, and " + std::to_string(t.events.size() - 2) +
+                         " more); "),
+            std::string::npos)
+      << summary;
+}
+
 }  // namespace
 }  // namespace gotap::testing
