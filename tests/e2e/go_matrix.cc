@@ -2,40 +2,24 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstdio>
-#include <fstream>
 #include <map>
-#include <sstream>
-#include <utility>
+
+#include "../fixture_matrix.h"
 
 namespace gotap::testing {
-namespace {
-
-std::pair<int, int> MajorMinor(const std::string& version) {
-  int major = 0, minor = 0;
-  std::sscanf(version.c_str(), "%d.%d", &major, &minor);
-  return {major, minor};
-}
-
-}  // namespace
 
 std::vector<GoBuild> MatrixBuilds(const std::vector<std::string>& variants) {
-  std::ifstream in(std::string(GOTAP_FIXTURE_DIR) + "/matrix.txt");
   std::vector<GoBuild> builds;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    GoBuild build;
-    if (!(fields >> build.version >> build.variant)) continue;
-    if (std::find(variants.begin(), variants.end(), build.variant) == variants.end()) continue;
-    auto same = [&](const GoBuild& b) {
-      return b.version == build.version && b.variant == build.variant;
-    };
-    if (std::none_of(builds.begin(), builds.end(), same)) builds.push_back(build);
+  std::vector<MatrixFixture> matrix = ReadFixtureMatrix();
+  std::stable_sort(matrix.begin(), matrix.end(),
+                   [](const MatrixFixture& a, const MatrixFixture& b) {
+                     return a.MajorMinor() < b.MajorMinor();
+                   });
+  for (const MatrixFixture& f : matrix) {
+    if (std::find(variants.begin(), variants.end(), f.variant) == variants.end()) continue;
+    auto same = [&](const GoBuild& b) { return b.version == f.version && b.variant == f.variant; };
+    if (std::none_of(builds.begin(), builds.end(), same)) builds.push_back({f.version, f.variant});
   }
-  std::stable_sort(builds.begin(), builds.end(), [](const GoBuild& a, const GoBuild& b) {
-    return MajorMinor(a.version) < MajorMinor(b.version);
-  });
   if (builds.empty()) {
     // Reported by the test binary's discovery as a failing test, so a missing matrix is seen.
     builds.push_back({"missing-matrix", variants.empty() ? "" : variants[0]});
@@ -43,7 +27,7 @@ std::vector<GoBuild> MatrixBuilds(const std::vector<std::string>& variants) {
   return builds;
 }
 
-std::string MatrixFixture(const std::string& program, const GoBuild& build) {
+std::string MatrixPath(const std::string& program, const GoBuild& build) {
   return std::string(GOTAP_FIXTURE_DIR) + "/" + program + "-go" + build.version + "." +
          build.variant;
 }

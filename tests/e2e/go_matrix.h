@@ -1,7 +1,6 @@
-// The Go version matrix of the fixtures (tests/fixtures/CMakeLists.txt): every program built by
-// every Go toolchain of the test matrix as <program>-go<version>.<variant>, listed in
-// build/fixtures/matrix.txt. Live suites run over it as gtest value-parameterized tests, so a
-// suite covers each Go release the build produced instead of a hand-kept list.
+// Live suites over the Go version matrix (tests/fixture_matrix.h): gtest value-parameterized
+// tests with one instance per (Go version, variant) the build produced, so a suite covers each
+// Go release instead of a hand-kept list.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -23,7 +22,7 @@ struct GoBuild {
 std::vector<GoBuild> MatrixBuilds(const std::vector<std::string>& variants);
 
 // The path of `program` built as `build`, e.g. .../fixtures/swapper-go1.27.stripped.
-std::string MatrixFixture(const std::string& program, const GoBuild& build);
+std::string MatrixPath(const std::string& program, const GoBuild& build);
 
 // "go1_27_stripped": a test-name suffix (gtest allows only [A-Za-z0-9_]).
 std::string BuildName(const ::testing::TestParamInfo<GoBuild>& info);
@@ -36,7 +35,7 @@ const TraceRun& SharedTraceRun(const std::vector<std::string>& args);
 class GoMatrixTest : public ::testing::TestWithParam<GoBuild> {
  protected:
   std::string GoFixture(const std::string& program) const {
-    return MatrixFixture(program, GetParam());
+    return MatrixPath(program, GetParam());
   }
 };
 

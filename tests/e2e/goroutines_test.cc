@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "../unit/fixture_matrix.h"
+#include "../fixture_matrix.h"
 #include "run_gotap.h"
 #include "trace_process.h"
 

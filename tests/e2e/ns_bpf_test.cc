@@ -6,7 +6,7 @@
 #include <regex>
 #include <set>
 
-#include "../unit/fixture_matrix.h"
+#include "../fixture_matrix.h"
 #include "trace_events.h"
 #include "trace_process.h"
 

@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "fixture_matrix.h"
+#include "../fixture_matrix.h"
 #include "gobin/binary.h"
 #include "gobin/goid.h"
 #include "goroutines/layout.h"
