@@ -22,7 +22,8 @@ InlineIndex InlineIndex::Build(const Pclntab& pclntab, const InlineTreeReader& r
     // The lowest pc of each inlined call: its own runs and those of every call inside it.
     std::vector<uint64_t> first_pc(static_cast<size_t>(indices.back()) + 1, UINT64_MAX);
     for (const auto& run : t.runs()) {
-      for (int32_t i = run.index; i >= 0; i = t.Entry(i)->parent) {
+      // Read() decodes every ancestor of a pc's entry, each at a lower index: this ends.
+      for (int32_t i = run.index; i >= 0 && t.Entry(i) != nullptr; i = t.Entry(i)->parent) {
         first_pc[i] = std::min(first_pc[i], run.start);
       }
     }
