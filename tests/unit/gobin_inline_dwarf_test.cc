@@ -10,10 +10,12 @@
 // of each InlineSite) and the copies' lowest pcs (the lowest DW_AT_low_pc/DW_AT_ranges bound of
 // each inlined subroutine vs InlineSite::pc) are equal as multisets. Inlined subroutines with no
 // range are left out on both sides: the compiler writes one for an inlined call whose code was
-// optimised away entirely, and the inline tree's pc table cannot point at such a call.
+// optimised away entirely, and the inline tree's pc table cannot point at such a call. So are
+// copies outside every function gosym lists: C code of cgo binaries, inlined by the C compiler.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -32,14 +34,19 @@ using CopiesByCallee = std::map<std::string, std::vector<std::pair<std::string, 
 CopiesByCallee FromDwarf(const dwarf::DwarfInfo& dwarf,
                          const std::vector<testing::GosymFunction>& bodies) {
   std::set<std::string> body_names;
-  for (const auto& f : bodies) body_names.insert(f.name);
+  std::map<uint64_t, uint64_t> go_code;  // entry -> end of every function gosym lists
+  for (const auto& f : bodies) body_names.insert(f.name), go_code[f.entry] = f.end;
+  auto in_go_code = [&](uint64_t pc) {
+    auto it = go_code.upper_bound(pc);
+    return it != go_code.begin() && pc < std::prev(it)->second;
+  };
   CopiesByCallee out;
   for (const dwarf::InlinedCall& call : dwarf.inlined_calls()) {
     uint64_t lowest = UINT64_MAX;
     for (const dwarf::PcRange& r : call.ranges) {
       if (r.low < r.high) lowest = std::min(lowest, r.low);
     }
-    if (lowest == UINT64_MAX) continue;
+    if (lowest == UINT64_MAX || !in_go_code(lowest)) continue;
     std::string elided = ElideTypeArguments(call.callee);
     if (body_names.count(call.callee) || body_names.count(elided)) continue;
     out[elided].emplace_back(ElideTypeArguments(call.caller), lowest);
