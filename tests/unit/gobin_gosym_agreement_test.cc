@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 
 #include "../go_symbol_oracle.h"
 #include "gobin/binary.h"
@@ -69,15 +70,18 @@ TEST(GosymAgreement, EveryMatrixBinary) {
   ASSERT_GT(matrix.size(), 100u) << "matrix.txt is missing or short (build target go_fixtures)";
   // Per version and variant: binaries, functions, inlined-only functions (summed over programs).
   std::map<std::string, std::array<size_t, 3>> counts;
-  for (const testing::MatrixBinary& b : matrix) {
+  std::mutex mutex;
+  testing::ForEachIndexInParallel(matrix.size(), [&](size_t i) {
+    const testing::MatrixBinary& b = matrix[i];
     size_t functions = 0, inlined_only = 0;
     ExpectAgreesWithGosym(b.version, b.path, &functions, &inlined_only);
-    auto& c = counts["go" + b.version + " " + b.variant];
-    c[0] += 1, c[1] += functions, c[2] += inlined_only;
     if (b.variant == "default" || b.variant == "stripped") {
       EXPECT_GT(inlined_only, 0u) << b.path << ": no function exists only inlined";
     }
-  }
+    std::lock_guard<std::mutex> lock(mutex);
+    auto& c = counts["go" + b.version + " " + b.variant];
+    c[0] += 1, c[1] += functions, c[2] += inlined_only;
+  });
   for (const auto& [key, c] : counts) {
     std::printf("%-16s %3zu binaries %7zu functions %6zu inlined-only\n", key.c_str(), c[0], c[1],
                 c[2]);

@@ -15,8 +15,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include "dwarf/dwarf_info.h"
@@ -98,8 +100,10 @@ TEST(InlinedOnlyAgreesWithDwarf, EveryMatrixBinaryWithDwarf) {
   std::vector<testing::MatrixBinary> matrix = testing::ReadFixtureMatrix();
   ASSERT_GT(matrix.size(), 100u) << "matrix.txt is missing or short (build target go_fixtures)";
   std::map<std::string, std::pair<size_t, size_t>> counts;  // version -> binaries, names
-  for (const testing::MatrixBinary& b : matrix) {
-    if (b.variant == "stripped") continue;
+  std::mutex mutex;
+  testing::ForEachIndexInParallel(matrix.size(), [&](size_t i) {
+    const testing::MatrixBinary& b = matrix[i];
+    if (b.variant == "stripped") return;
     SCOPED_TRACE(b.path);
     std::vector<testing::GosymFunction> bodies;
     std::string error;
@@ -113,9 +117,10 @@ TEST(InlinedOnlyAgreesWithDwarf, EveryMatrixBinaryWithDwarf) {
     // A binary without any function that exists only inlined would make this test vacuous.
     EXPECT_FALSE(expected.empty());
     EXPECT_EQ(ReportDifferences(expected, actual, 5), 0u);
+    std::lock_guard<std::mutex> lock(mutex);
     auto& c = counts["go" + b.version + " " + b.variant];
     c.first += 1, c.second += expected.size();
-  }
+  });
   for (const auto& [key, c] : counts) {
     std::printf("%-16s %3zu binaries %6zu inlined-only (DWARF)\n", key.c_str(), c.first, c.second);
   }
@@ -128,9 +133,11 @@ TEST(InlinedOnlyAgreesWithDwarf, StrippedBinariesMatchTheirDefaultTwin) {
   for (const testing::MatrixBinary& b : testing::ReadFixtureMatrix()) {
     if (b.variant == "default") default_of[b.version + " " + b.program] = b.path;
   }
-  size_t compared = 0;
-  for (const testing::MatrixBinary& b : testing::ReadFixtureMatrix()) {
-    if (b.variant != "stripped") continue;
+  std::vector<testing::MatrixBinary> matrix = testing::ReadFixtureMatrix();
+  std::atomic<size_t> compared{0};
+  testing::ForEachIndexInParallel(matrix.size(), [&](size_t i) {
+    const testing::MatrixBinary& b = matrix[i];
+    if (b.variant != "stripped") return;
     SCOPED_TRACE(b.path);
     auto twin_path = default_of.find(b.version + " " + b.program);
     ASSERT_NE(twin_path, default_of.end());
@@ -139,7 +146,7 @@ TEST(InlinedOnlyAgreesWithDwarf, StrippedBinariesMatchTheirDefaultTwin) {
     ASSERT_TRUE(stripped.ok() && twin.ok());
     EXPECT_EQ(ReportDifferences(FromPclntab(**twin), FromPclntab(**stripped), 5), 0u);
     ++compared;
-  }
+  });
   EXPECT_GT(compared, 100u);
 }
 

@@ -6,11 +6,15 @@
 
 #include <dirent.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "test_paths.h"
@@ -110,6 +114,20 @@ inline std::string ElideTypeArguments(std::string_view name) {
     }
   }
   return out;
+}
+
+// Calls fn(i) for every i in [0, n) on a few threads: the checks over hundreds of binaries are
+// independent and each waits on a gosymdump process. gtest assertions are thread-safe.
+inline void ForEachIndexInParallel(size_t n, const std::function<void(size_t)>& fn) {
+  std::atomic<size_t> next{0};
+  size_t threads = std::clamp<size_t>(std::thread::hardware_concurrency(), 2, 8);
+  std::vector<std::thread> workers;
+  for (size_t t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < n; i = next++) fn(i);
+    });
+  }
+  for (auto& w : workers) w.join();
 }
 
 }  // namespace gotap::testing
