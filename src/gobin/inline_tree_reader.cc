@@ -17,7 +17,7 @@ struct EntryLayout {
   uint32_t name_at;       // int32 offset into the function-name table
   uint32_t parent_pc_at;  // int32 offset from the function's entry
 };
-// Go 1.12-1.19: parent int16, funcID, pad, file int32, line int32, func_ int32, parentPc int32.
+// Go 1.14-1.19: parent int16, funcID, pad, file int32, line int32, func_ int32, parentPc int32.
 constexpr EntryLayout kEntryWithParent{20, 12, 16};
 // Go >= 1.20: funcID, pad[3], nameOff int32, parentPc int32, startLine int32.
 constexpr EntryLayout kEntryWithoutParent{16, 4, 8};
@@ -52,13 +52,14 @@ InlineTreeReader InlineTreeReader::Create(const elf::ElfFile& elf, const Pclntab
                                           const std::optional<Moduledata>& moduledata,
                                           std::pair<int, int> go_version) {
   InlineTreeReader reader(elf, pclntab);
-  // FUNCDATA_InlTree: 4 in Go 1.12-1.15 (the 1.2 table format), 3 from Go 1.16 on.
+  // FUNCDATA_InlTree: 4 in Go 1.14-1.15 (the 1.2 table format), 3 from Go 1.16 on. Older
+  // numberings and entry layouts differ and are not read.
   if (pclntab.version() != PclntabVersion::kGo12) {
     reader.funcdata_index_ = 3;
-  } else if (go_version >= std::pair<int, int>{1, 12}) {
+  } else if (go_version >= std::pair<int, int>{1, 14}) {
     reader.funcdata_index_ = 4;
   } else {
-    reader.status_ = Unsupported("inline trees of Go < 1.12 are not read");
+    reader.status_ = Unsupported("inline trees of Go < 1.14 are not read");
   }
   // From the 1.18 format on, funcdata words are offsets from go:func.*, whose address only
   // moduledata holds.

@@ -51,7 +51,8 @@ class FunctionInlineTree {
 // Finds and decodes inline trees. Views the Pclntab and ELF file it was made from.
 class InlineTreeReader {
  public:
-  // `go_version` only tells the Go 1.2 table format's FUNCDATA numbering (1.14-1.15) apart.
+  // `go_version` only matters for the Go 1.2 table format, whose FUNCDATA numbering and entry
+  // layout are known for Go 1.14-1.15 only.
   static InlineTreeReader Create(const elf::ElfFile& elf, const Pclntab& pclntab,
                                  const std::optional<Moduledata>& moduledata,
                                  std::pair<int, int> go_version);
