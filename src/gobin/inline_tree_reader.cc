@@ -16,11 +16,12 @@ struct EntryLayout {
   uint32_t size;
   uint32_t name_at;       // int32 offset into the function-name table
   uint32_t parent_pc_at;  // int32 offset from the function's entry
+  uint32_t line_at;       // int32 source line (of the call, or of the callee's start): > 0
 };
 // Go 1.14-1.19: parent int16, funcID, pad, file int32, line int32, func_ int32, parentPc int32.
-constexpr EntryLayout kEntryWithParent{20, 12, 16};
+constexpr EntryLayout kEntryWithParent{20, 12, 16, 8};
 // Go >= 1.20: funcID, pad[3], nameOff int32, parentPc int32, startLine int32.
-constexpr EntryLayout kEntryWithoutParent{16, 4, 8};
+constexpr EntryLayout kEntryWithoutParent{16, 4, 8, 12};
 
 }  // namespace
 
@@ -124,7 +125,14 @@ Status InlineTreeReader::ReadEntry(const FuncRecord& func, Bytes tree_bytes, int
   const uint64_t at = uint64_t(index) * layout.size;
   auto name_offset = reader.U32(at + layout.name_at);
   auto parent_pc = reader.U32(at + layout.parent_pc_at);
-  if (!name_offset || !parent_pc) return Malformed("inline tree entry {} is truncated", index);
+  auto line = reader.U32(at + layout.line_at);
+  if (!name_offset || !parent_pc || !line) {
+    return Malformed("inline tree entry {} is truncated", index);
+  }
+  // Zero-filled bytes would otherwise pass every check below (name 0 is the table's first).
+  if (static_cast<int32_t>(*line) <= 0) {
+    return Malformed("inline tree entry {} has line {}", index, static_cast<int32_t>(*line));
+  }
   auto callee = pclntab_->FuncName(static_cast<int32_t>(*name_offset));
   if (!callee || !IsGoSymbolName(*callee)) {
     return Malformed("inline tree entry {} has no valid function name", index);

@@ -62,7 +62,7 @@ class InlineTreeReader {
   const Status& status() const { return status_; }
   // nullopt if `func` has no inlined calls; Malformed if its tree cannot be read or an entry
   // fails a check (a name that is not a name, a parent that is not an earlier entry, a call site
-  // outside the function).
+  // outside the function, a source line that is not positive).
   StatusOr<std::optional<FunctionInlineTree>> Read(const FuncRecord& func) const;
 
  private:
