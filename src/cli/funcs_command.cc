@@ -6,6 +6,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
+#include "gobin/symbol_name.h"
 
 namespace gotap::cli {
 namespace {
@@ -134,11 +135,20 @@ int RunFuncs(const FuncsOptions& options, std::ostream& out, std::ostream& err) 
   }
   FlushIfLarge(&buffer, out, /*force=*/true);
   if (WrittenOrReport(out, err) != kExitOk) return kExitFailure;
+  if (inlines.skipped_functions() > 0) {
+    err << fmt::format(
+        "gotap: note: the inline trees of {} functions could not be read ({}); "
+        "functions that exist only inlined there are not listed\n",
+        inlines.skipped_functions(), EscapeForTerminal(inlines.first_skip_reason().message()));
+  }
   std::vector<std::string_view> names;
   for (size_t i = 0; i < options.globs.size(); ++i) {
     if (matched[i]) continue;
     if (names.empty()) {
-      for (const auto& f : binary->functions()) names.push_back(binary->Name(f));
+      // Only names that could be Go symbols: a malformed table's bytes are no hint.
+      for (const auto& f : binary->functions()) {
+        if (gobin::IsGoSymbolName(binary->Name(f))) names.push_back(binary->Name(f));
+      }
       for (std::string_view n : inlines.inlined_only()) names.push_back(n);
     }
     std::string hint;

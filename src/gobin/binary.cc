@@ -269,8 +269,12 @@ const FuncRecord* Binary::FunctionAt(uint64_t pc) const {
 }
 
 const InlineIndex& Binary::inlines() const {
-  if (!inlines_) inlines_ = InlineIndex::Build(*elf_, *pclntab_, moduledata_, go_major_minor());
+  if (!inlines_) inlines_ = InlineIndex::Build(*pclntab_, inline_tree_reader());
   return *inlines_;
+}
+
+InlineTreeReader Binary::inline_tree_reader() const {
+  return InlineTreeReader::Create(*elf_, *pclntab_, moduledata_, go_major_minor());
 }
 
 StatusOr<arch::CodeAnalysis> Binary::Analyze(const FuncRecord& func) const {

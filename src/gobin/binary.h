@@ -80,6 +80,8 @@ class Binary {
   const FuncRecord* FunctionAt(uint64_t pc) const;
   // Inlining facts, decoded on first use (not thread-safe).
   const InlineIndex& inlines() const;
+  // Reads single functions' inline trees; views this Binary.
+  InlineTreeReader inline_tree_reader() const;
   // Return sites, the once-per-call entry probe site and the stack check of one function, by
   // disassembly. Not thread-safe (one disassembler per Binary).
   StatusOr<arch::CodeAnalysis> Analyze(const FuncRecord& func) const;

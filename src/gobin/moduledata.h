@@ -1,5 +1,7 @@
-// The fields of runtime.moduledata gotap needs, at the offsets of the binary's Go version
-// (go-internals.md §3.5). Pointer fields are link-time vaddrs.
+// The fields of runtime.moduledata gotap needs (go-internals.md §3.5). Pointer fields are
+// link-time vaddrs. Where the layout changed between releases, the fields are told apart by what
+// their values are (an address vs a length, a word equal to the end of another table), not by
+// the Go version.
 #pragma once
 
 #include <optional>
@@ -12,9 +14,11 @@ namespace gotap::gobin {
 
 struct Moduledata {
   uint64_t vaddr = 0;
-  std::optional<uint64_t> text;    // runtime.text: base of functab entry offsets
-  std::optional<uint64_t> gofunc;  // base of funcdata offsets (Go >= 1.18)
-  std::optional<uint64_t> types;   // [types, etypes) holds every runtime._type
+  std::optional<uint64_t> text;  // runtime.text: base of functab entry offsets
+  // Base of funcdata offsets (go:func.*, Go >= 1.18): in rodata up to Go 1.25, the tail of the
+  // pclntab itself from Go 1.26 on (right after the _func records).
+  std::optional<uint64_t> gofunc;
+  std::optional<uint64_t> types;  // [types, etypes) holds every runtime._type
   std::optional<uint64_t> etypes;
 };
 

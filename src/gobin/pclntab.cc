@@ -1,5 +1,7 @@
 #include "gobin/pclntab.h"
 
+#include <algorithm>
+
 namespace gotap::gobin {
 
 // Offsets of the _func fields gotap reads, per table version (go-internals.md §3.2).
@@ -21,6 +23,8 @@ constexpr uint32_t kMagic118 = 0xfffffff0;
 constexpr uint32_t kMagic120 = 0xfffffff1;
 // No Go binary comes near this; it bounds allocation for a hostile header.
 constexpr uint64_t kMaxFunctions = 1 << 24;
+// Generic instantiations make long names; nothing the toolchain writes comes near this.
+constexpr uint64_t kMaxNameLength = 4096;
 
 // 64-bit layouts; the Go 1.2 and 1.16 formats start with a pointer-sized entry.
 constexpr Pclntab::Layout kLayout12{8, 12, 20, 32, 36, 39, 40};
@@ -111,22 +115,23 @@ Status Pclntab::ParseHeader() {
   switch (version_) {
     case PclntabVersion::kGo12:
       funcname_offset_ = 0;
+      funcname_end_ = table_.size();
       pctab_offset_ = 0;
       pcln_offset_ = 16;  // functab follows nfunc directly
       return Status::Ok();
     case PclntabVersion::kGo116: {
-      auto name = word(24), pctab = word(48), pcln = word(56);
-      if (!name || !pctab || !pcln) return Malformed("truncated pclntab header");
-      funcname_offset_ = *name, pctab_offset_ = *pctab, pcln_offset_ = *pcln;
+      auto name = word(24), cu = word(32), pctab = word(48), pcln = word(56);
+      if (!name || !cu || !pctab || !pcln) return Malformed("truncated pclntab header");
+      funcname_offset_ = *name, funcname_end_ = *cu, pctab_offset_ = *pctab, pcln_offset_ = *pcln;
       return Status::Ok();
     }
     case PclntabVersion::kGo118:
     case PclntabVersion::kGo120: {
-      auto text = word(24), name = word(32), pctab = word(56), pcln = word(64);
-      if (!text || !name || !pctab || !pcln) return Malformed("truncated pclntab header");
+      auto text = word(24), name = word(32), cu = word(40), pctab = word(56), pcln = word(64);
+      if (!text || !name || !cu || !pctab || !pcln) return Malformed("truncated pclntab header");
       text_start_ = *text;
       header_text_start_zero_ = *text == 0;
-      funcname_offset_ = *name, pctab_offset_ = *pctab, pcln_offset_ = *pcln;
+      funcname_offset_ = *name, funcname_end_ = *cu, pctab_offset_ = *pctab, pcln_offset_ = *pcln;
       return Status::Ok();
     }
   }
@@ -186,7 +191,19 @@ Status Pclntab::ParseFunctab() {
 
 std::optional<std::string_view> Pclntab::FuncName(int32_t name_offset) const {
   if (name_offset < 0) return std::nullopt;
-  return ByteReader(table_).CString(funcname_offset_ + static_cast<uint64_t>(name_offset), 4096);
+  const uint64_t at = funcname_offset_ + static_cast<uint64_t>(name_offset);
+  if (version_ == PclntabVersion::kGo12) {
+    auto name = ByteReader(table_).CString(at, kMaxNameLength);
+    if (!name || name->empty()) return std::nullopt;
+    return name;
+  }
+  // funcnametab is NUL-terminated names back to back, so a name starts at the table's start or
+  // right after a NUL; an offset into the middle of a name (or past the table) is a misread.
+  if (at >= funcname_end_ || at >= table_.size()) return std::nullopt;
+  if (name_offset > 0 && table_[at - 1] != 0) return std::nullopt;
+  auto name = ByteReader(table_).CString(at, std::min(kMaxNameLength, funcname_end_ - at));
+  if (!name || name->empty()) return std::nullopt;
+  return name;
 }
 
 std::optional<uint32_t> Pclntab::PcspOffset(const FuncRecord& func) const {

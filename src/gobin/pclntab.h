@@ -67,7 +67,9 @@ class Pclntab {
   bool ForEachPcValue(const FuncRecord& func, uint32_t table_offset,
                       const std::function<void(uint64_t, uint64_t, int32_t)>& visit) const;
 
-  // A NUL-terminated name in the function-name table (Go >= 1.16) or the whole table (1.2).
+  // The NUL-terminated name at `name_offset` in the function-name table (Go >= 1.16; nullopt
+  // unless the offset is inside the table and at the start of a name) or in the whole table (Go
+  // 1.2 format, whose names are not packed). Never empty.
   std::optional<std::string_view> FuncName(int32_t name_offset) const;
 
   struct Layout;  // field offsets of _func for one table version (defined in pclntab.cc)
@@ -87,6 +89,7 @@ class Pclntab {
   uint64_t text_start_ = 0;
   bool header_text_start_zero_ = false;
   uint64_t funcname_offset_ = 0;  // all offsets relative to the table start
+  uint64_t funcname_end_ = 0;     // one past the function-name table (cutab follows it)
   uint64_t pctab_offset_ = 0;
   uint64_t pcln_offset_ = 0;  // start of pclntable (functab, then _func records)
   std::vector<FuncRecord> functions_;

@@ -5,13 +5,6 @@
 #include "gobin/locate.h"
 
 namespace gotap::gobin {
-namespace {
-
-// Inlined calls nest at most a few dozen deep; this bounds a cyclic (malformed) tree.
-constexpr int kMaxInlineDepth = 100;
-
-}  // namespace
-
 std::string SourceFrame::ToString() const {
   return fmt::format("{}{} {}:{}", function, inlined ? " (inlined)" : "", pos.file, pos.line);
 }
@@ -49,17 +42,6 @@ StatusOr<Symbolizer> Symbolizer::Create(const Binary& binary) {
       s.pcfile_at_ = 20, s.pcln_at_ = 24, s.cu_at_ = 32;
       break;
     }
-  }
-  // Inline tree entries (go-internals.md §10): 20 bytes up to Go 1.19, 16 from Go 1.20.
-  if (tab.version() != PclntabVersion::kGo12) {
-    s.inl_funcdata_ = 3;
-  } else if (binary.go_major_minor() >= std::pair<int, int>{1, 14}) {
-    s.inl_funcdata_ = 4;
-  }
-  if (tab.version() == PclntabVersion::kGo120) {
-    s.inl_entry_size_ = 16, s.inl_name_at_ = 4, s.inl_parent_pc_at_ = 8;
-  } else {
-    s.inl_entry_size_ = 20, s.inl_name_at_ = 12, s.inl_parent_pc_at_ = 16;
   }
   return s;
 }
@@ -125,39 +107,21 @@ std::vector<SourceFrame> Symbolizer::FramesAt(uint64_t pc) const {
   std::vector<SourceFrame> frames;
   const FuncRecord* func = binary_->FunctionAt(pc);
   if (func == nullptr) return frames;
-  const Pclntab& tab = binary_->pclntab();
-  std::optional<Bytes> tree;
-  auto index_table = tab.PcdataOffset(*func, kPcdataInlTreeIndex);
-  if (index_table && inl_funcdata_) {
-    if (auto ref = tab.Funcdata(*func, *inl_funcdata_)) {
-      const auto& md = binary_->moduledata();
-      if (tab.version() >= PclntabVersion::kGo118) {
-        if (md && md->gofunc) tree = binary_->elf().ReadVaddrToSegmentEnd(*md->gofunc + *ref);
-      } else {
-        tree = binary_->elf().ReadVaddrToSegmentEnd(*ref);
-      }
-    }
-  }
+  // A tree that cannot be read leaves the inlined frames out; the function's own frame stays.
+  auto tree = binary_->inline_tree_reader().Read(*func);
   uint64_t at = pc;
-  if (tree) {
-    ByteReader reader(*tree);
-    for (int depth = 0; depth < kMaxInlineDepth; ++depth) {
-      auto ix = PcValueAt(*func, *index_table, at);
-      if (!ix || *ix < 0) break;
-      uint64_t entry = uint64_t(*ix) * inl_entry_size_;
-      auto name_off = reader.U32(entry + inl_name_at_);
-      auto parent_pc = reader.U32(entry + inl_parent_pc_at_);
-      if (!name_off || !parent_pc) break;
-      auto name = tab.FuncName(static_cast<int32_t>(*name_off));
+  if (tree.ok() && tree->has_value()) {
+    const FunctionInlineTree& t = **tree;
+    std::optional<int32_t> index = t.IndexAt(at);
+    // Entries are decoded with parents at lower indices, so this walk ends.
+    for (const InlinedCallEntry* call = index ? t.Entry(*index) : nullptr; call != nullptr;
+         call = t.Entry(call->parent)) {
       SourceFrame frame;
-      frame.function = name && !name->empty() ? *name : std::string_view("?");
+      frame.function = call->callee;
       frame.inlined = true;
       if (auto pos = PosAt(*func, at)) frame.pos = *pos;
       frames.push_back(frame);
-      // parentPc is an instruction of the caller at the call site.
-      uint64_t next = func->entry + *parent_pc;
-      if (next >= func->end || next == at) break;
-      at = next;
+      at = call->parent_pc;  // an instruction of the caller at the call site
     }
   }
   SourceFrame outer;

@@ -56,8 +56,6 @@ class Symbolizer {
   uint64_t filetab_ = 0;
   uint64_t pcln_ = 0;  // start of pclntable (functab then _func records)
   uint32_t pcfile_at_ = 0, pcln_at_ = 0, cu_at_ = 0;  // _func field offsets
-  std::optional<int> inl_funcdata_;                   // FUNCDATA_InlTree index
-  uint32_t inl_entry_size_ = 0, inl_name_at_ = 0, inl_parent_pc_at_ = 0;
 };
 
 }  // namespace gotap::gobin
