@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <map>
+#include <set>
+#include <utility>
 
 #include "gobin/locate.h"
 
@@ -62,8 +64,15 @@ std::optional<std::string> FindRuntimeBuildVersion(const elf::ElfFile& elf,
                                                    std::optional<Bytes> schedinit_code,
                                                    uint64_t schedinit_entry) {
   std::map<uint64_t, std::string> candidates;  // header vaddr -> version
+  // Hostile headers may map the same bytes many times: scan each range once, and no more bytes
+  // than the file holds, so the work stays linear in its size.
+  std::set<std::pair<uint64_t, uint64_t>> seen;
+  uint64_t budget = elf.bytes().size();
   for (const elf::Segment& seg : elf.segments()) {
     if (seg.type != PT_LOAD || !(seg.flags & PF_W) || (seg.flags & PF_X)) continue;
+    if (!seen.emplace(seg.offset, seg.file_size).second) continue;
+    if (seg.file_size > budget) break;
+    budget -= seg.file_size;
     auto data = ByteReader(elf.bytes()).Sub(seg.offset, seg.file_size);
     if (!data) continue;
     uint64_t skew = (8 - seg.vaddr % 8) % 8;
