@@ -1,7 +1,6 @@
 #include "base/mapped_file.h"
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,63 +8,52 @@
 #include <cstring>
 
 namespace gotap {
+namespace {
+
+// Closes the descriptor on every path out of Open.
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
+
+}  // namespace
 
 StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever. It changes
+  // nothing for the regular files that are read.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return NotFound("no such file");
     if (err == EACCES) return PermissionDenied("cannot open: {}", std::strerror(err));
     return IoError("cannot open: {}", std::strerror(err));
   }
+  FdCloser closer{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    int err = errno;
-    ::close(fd);
-    return IoError("cannot stat: {}", std::strerror(err));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return InvalidArgument("is a directory");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return InvalidArgument("not a regular file");
-  }
+  if (::fstat(fd, &st) != 0) return IoError("cannot stat: {}", std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return InvalidArgument("is a directory");
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("not a regular file");
   size_t size = static_cast<size_t>(st.st_size);
-  void* addr = nullptr;
-  if (size > 0) {
-    addr = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (addr == MAP_FAILED) {
-      int err = errno;
-      ::close(fd);
-      return IoError("cannot map: {}", std::strerror(err));
+  std::unique_ptr<uint8_t[]> data;
+  if (size > 0) data = std::make_unique_for_overwrite<uint8_t[]>(size);
+  size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::pread(fd, data.get() + done, size - done, static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return IoError("cannot read: {}", std::strerror(errno));
+    if (n == 0) {
+      return Malformed("the file shrank while it was read ({} of {} bytes): is it being rewritten?",
+                       done, size);
     }
+    done += static_cast<size_t>(n);
   }
-  ::close(fd);
-  return MappedFile(path, addr, size);
-}
-
-MappedFile::MappedFile(MappedFile&& other) noexcept
-    : path_(std::move(other.path_)), addr_(other.addr_), size_(other.size_) {
-  other.addr_ = nullptr;
-  other.size_ = 0;
-}
-
-MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
-  if (this != &other) {
-    if (addr_ != nullptr) ::munmap(addr_, size_);
-    path_ = std::move(other.path_);
-    addr_ = other.addr_;
-    size_ = other.size_;
-    other.addr_ = nullptr;
-    other.size_ = 0;
+  struct stat after {};
+  if (::fstat(fd, &after) == 0 &&
+      (after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec ||
+       after.st_mtim.tv_nsec != st.st_mtim.tv_nsec)) {
+    return Malformed("the file changed while it was read: is it being rewritten?");
   }
-  return *this;
-}
-
-MappedFile::~MappedFile() {
-  if (addr_ != nullptr) ::munmap(addr_, size_);
+  return MappedFile(path, std::move(data), size);
 }
 
 }  // namespace gotap

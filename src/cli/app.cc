@@ -1,12 +1,15 @@
 #include "cli/app.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <iostream>
 
+#include "base/output_stream.h"
 #include "cli/commands.h"
+#include "cli/open_binary.h"
 
 namespace gotap::cli {
 namespace {
@@ -66,7 +69,10 @@ int Run(int argc, char** argv) {
       "  gotap latency -i 1s ./server 'main.*'     # latency histograms, in the kernel\n"
       "  gotap graph --min 1ms ./server 'main.*'   # call graph per goroutine\n"
       "  gotap record -o t.json ./server 'main.*'  # timeline for ui.perfetto.dev\n"
-      "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.");
+      "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.\nExit codes: 0 "
+      "success, 1 runtime failure (privileges, kernel, a failed write), 2 bad input; with -- "
+      "COMMAND, trace, latency, graph and record exit with the command's status (N for exit N, "
+      "128+S for signal S) unless gotap itself failed.");
 
   InfoOptions info;
   CLI::App* info_cmd =
@@ -111,7 +117,9 @@ int Run(int argc, char** argv) {
       "'main.encrypt'\n"
       "\nA signature gives types where the binary has no DWARF: parameters after the receiver "
       "(a pointer receiver (*T) is implied), then results.\nCtrl-C detaches and prints a "
-      "summary (calls per function, events lost) on stderr.");
+      "summary (calls per function, events lost) on stderr.\nExit codes: 0 ok, 1 runtime failure "
+      "(e.g. a failed write), 2 bad input; with -- COMMAND, the command's status (N for exit N, "
+      "128+S for signal S) unless gotap itself failed.");
 
   TraceOptions latency;
   latency.latency = true;
@@ -241,15 +249,35 @@ int Run(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
-  if (info_cmd->parsed()) return RunInfo(info, std::cout, std::cerr);
-  if (funcs_cmd->parsed()) return RunFuncs(funcs, std::cout, std::cerr);
-  if (trace_cmd->parsed()) return RunTrace(trace, std::cout, std::cerr);
-  if (latency_cmd->parsed()) return RunTrace(latency, std::cout, std::cerr);
-  if (graph_cmd->parsed()) return RunTrace(graph, std::cout, std::cerr);
-  if (record_cmd->parsed()) return RunTrace(record, std::cout, std::cerr);
-  if (ns_cmd->parsed()) return RunNs(ns, std::cout, std::cerr);
-  if (goroutines_cmd->parsed()) return RunGoroutines(goroutines, std::cout, std::cerr);
-  return kExitBadInput;
+  // -p takes a process id: 0 and negative numbers would otherwise read as "no -p given".
+  for (auto [cmd, pid] : {std::pair{trace_cmd, &trace.pid},
+                          {latency_cmd, &latency.pid},
+                          {graph_cmd, &graph.pid},
+                          {record_cmd, &record.pid},
+                          {ns_cmd, &ns.pid},
+                          {goroutines_cmd, &goroutines.pid}}) {
+    if (cmd->parsed() && cmd->count("--pid") > 0 && *pid <= 0) {
+      std::cerr << "gotap: bad pid " << *pid << ": -p takes a process id (a positive number)\n";
+      return kExitBadInput;
+    }
+  }
+  // Results go to stdout through a stream that reports failed writes and writes whole lines
+  // (see base/output_stream.h); the tracing commands and info/funcs check it themselves.
+  std::unique_ptr<OutputStream> out = OutputStream::ForFd(STDOUT_FILENO, "stdout");
+  if (info_cmd->parsed()) return RunInfo(info, *out, std::cerr);
+  if (funcs_cmd->parsed()) return RunFuncs(funcs, *out, std::cerr);
+  if (trace_cmd->parsed()) return RunTrace(trace, *out, std::cerr);
+  if (latency_cmd->parsed()) return RunTrace(latency, *out, std::cerr);
+  if (graph_cmd->parsed()) return RunTrace(graph, *out, std::cerr);
+  if (record_cmd->parsed()) return RunTrace(record, *out, std::cerr);
+  int code = kExitBadInput;
+  if (ns_cmd->parsed()) code = RunNs(ns, *out, std::cerr);
+  if (goroutines_cmd->parsed()) code = RunGoroutines(goroutines, *out, std::cerr);
+  if (code != kExitFailure && code != kExitBadInput &&
+      WrittenOrReport(*out, std::cerr) != kExitOk) {
+    return kExitFailure;
+  }
+  return code;
 }
 
 }  // namespace gotap::cli

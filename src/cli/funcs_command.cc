@@ -133,6 +133,7 @@ int RunFuncs(const FuncsOptions& options, std::ostream& out, std::ostream& err) 
     ++printed;
   }
   FlushIfLarge(&buffer, out, /*force=*/true);
+  if (WrittenOrReport(out, err) != kExitOk) return kExitFailure;
   std::vector<std::string_view> names;
   for (size_t i = 0; i < options.globs.size(); ++i) {
     if (matched[i]) continue;

@@ -75,6 +75,9 @@ int RunGoroutines(const GoroutinesOptions& options, std::ostream& out, std::ostr
   if (!memory.ok()) return fail(memory.status(), ExitCodeFor(memory.status()));
   auto reader = goroutines::GoroutineReader::Create(**binary, *bias);
   if (!reader.ok()) return fail(reader.status(), ExitCodeFor(reader.status()));
+  for (const std::string& d : reader->layout().disagreements) {
+    err << "gotap: warning: " << d << "\n";
+  }
 
   StatusOr<goroutines::Snapshot> snapshot = Internal("not read");
   {

@@ -6,6 +6,7 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
+#include "goroutines/layout.h"
 
 namespace gotap::cli {
 
@@ -16,6 +17,12 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   std::string module = build ? build->main_module.path : "";
   if (module.empty() && build) module = build->main_path;
   const gobin::GoidOffset& goid = binary->goid_offset();
+  const StatusOr<goroutines::RuntimeLayout> layout = goroutines::ResolveLayout(*binary);
+  // Where the version tables disagree with what the binary says: warned once, never resolved.
+  std::vector<std::string> disagreements;
+  if (layout.ok()) disagreements = layout->disagreements;
+  if (std::string d = goid.Disagreement(); !d.empty()) disagreements.push_back(d);
+  for (const std::string& d : disagreements) err << "gotap: warning: " << d << "\n";
 
   if (options.json) {
     nlohmann::json j = {
@@ -31,9 +38,14 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
         {"dwarf", binary->has_dwarf()},
         {"goid_offset", goid.offset},
         {"goid_offset_source", gobin::GoidSourceName(goid.source)},
+        {"runtime_layout_source",
+         layout.ok() ? goroutines::LayoutSourceName(layout->source) : nullptr},
+        {"runtime_layout_table_check", layout.ok() ? layout->table_check : ""},
+        {"runtime_layout_error", layout.ok() ? "" : layout.status().message()},
+        {"version_table_disagreements", disagreements},
     };
     out << DumpJson(j) << "\n";
-    return kExitOk;
+    return WrittenOrReport(out, err);
   }
   auto row = [&](std::string_view key, const std::string& value) {
     out << fmt::format("{:<20}{}\n", key, value);
@@ -64,7 +76,14 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   }
   row("goid offset:",
       fmt::format("{} (from {}{})", goid.offset, gobin::GoidSourceName(goid.source), goid_note));
-  return kExitOk;
+  if (layout.ok()) {
+    const std::string check = layout->table_check.empty() ? "" : "; " + layout->table_check;
+    row("runtime.g/m layout:",
+        fmt::format("from {}{}", goroutines::LayoutSourceName(layout->source), check));
+  } else {
+    row("runtime.g/m layout:", "unknown: " + EscapeForTerminal(layout.status().message()));
+  }
+  return WrittenOrReport(out, err);
 }
 
 }  // namespace gotap::cli

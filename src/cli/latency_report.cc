@@ -106,12 +106,17 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
   // counts; with --by the grouped maps are cleared after each report); a cumulative one covers
   // the whole run so far.
   if (options_.cumulative && final) calls_.clear();
+  uint64_t reported = 0;
   for (const output::LatencyHistogram& h : histograms) {
-    if (!options_.cumulative || final) calls_[h.func] += h.count;
+    if (!options_.cumulative || final) {
+      calls_[h.func] += h.count;
+      reported += h.count;
+    }
     text += options_.json ? output::RenderHistogramJson(h, ts_ns) + "\n"
                           : output::RenderHistogramText(h);
   }
   out_ << text << std::flush;
+  if (!out_.good()) unwritten_calls_ += reported;
   if (!options_.cumulative) {
     (void)(options_.hist_by == GOTAP_BY_NONE ? session.ResetHistogramExtremes()
                                              : session.ClearGroupedHistograms());

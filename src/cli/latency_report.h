@@ -33,6 +33,8 @@ class LatencyReporter {
 
   // Calls per function over the whole run (for the summary).
   const std::map<std::string, uint64_t>& calls_per_function() const { return calls_; }
+  // Of those, the calls in reports that could not be written (the output failed).
+  uint64_t unwritten_calls() const { return unwritten_calls_; }
 
  private:
   const trace::TracePlan& plan_;
@@ -41,6 +43,7 @@ class LatencyReporter {
   std::ostream& err_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   std::map<std::string, uint64_t> calls_;
+  uint64_t unwritten_calls_ = 0;
   // Without --by: each function's cumulative slots at the last report, which interval reports
   // subtract (see Session::ResetHistogramExtremes).
   std::map<uint32_t, std::vector<uint64_t>> previous_;

@@ -60,6 +60,7 @@ int RunNs(const NsOptions& options, std::ostream& out, std::ostream& err) {
   }
   for (const std::string& w : plan->warnings)
     err << "gotap: note: " << EscapeForTerminal(w) << "\n";
+  for (const std::string& d : plan->offsets.disagreements) err << "gotap: warning: " << d << "\n";
 
   nswatch::WatchLimits limits;
   if (!options.duration.empty()) {

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/escape.h"
+#include "base/output_stream.h"
+#include "cli/app.h"
 
 namespace gotap::cli {
 
@@ -13,6 +15,13 @@ std::unique_ptr<gobin::Binary> OpenBinaryOrReport(const std::string& path, std::
     return nullptr;
   }
   return std::move(binary).value();
+}
+
+int WrittenOrReport(std::ostream& out, std::ostream& err) {
+  Status written = CheckWritten(out);
+  if (written.ok()) return kExitOk;
+  err << "gotap: " << EscapeForTerminal(written.message()) << "\n";
+  return kExitFailure;
 }
 
 std::string DumpJson(const nlohmann::json& value) {

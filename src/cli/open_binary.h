@@ -15,6 +15,10 @@ namespace gotap::cli {
 // On failure prints "gotap: PATH: reason" to `err` and returns nullptr (exit code 2).
 std::unique_ptr<gobin::Binary> OpenBinaryOrReport(const std::string& path, std::ostream& err);
 
+// kExitOk once everything written to `out` reached it; otherwise prints "gotap: cannot write
+// NAME: reason" to `err` and returns kExitFailure.
+int WrittenOrReport(std::ostream& out, std::ostream& err);
+
 // One line of JSON; invalid UTF-8 from a target is replaced with U+FFFD instead of throwing.
 std::string DumpJson(const nlohmann::json& value);
 

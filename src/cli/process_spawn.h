@@ -15,8 +15,10 @@ namespace gotap::cli {
 // The file execvp would run for `command` (a PATH search for a bare name); nullopt if none.
 std::optional<std::string> ResolveCommand(const std::string& command);
 
-// Forks `argv` stopped before exec (SIGSTOP in the child); the caller attaches, then sends
-// SIGCONT. Returns the child's pid.
+// Forks `argv`, held before exec until the caller has attached and sends SIGCONT. Returns the
+// child's pid. The held child is not in a stopped state: it waits for SIGCONT (sigwait), and
+// dies with gotap until then (PR_SET_PDEATHSIG), so a gotap killed between fork and SIGCONT
+// never leaves it waiting forever; once released it runs on its own.
 StatusOr<int> SpawnStopped(const std::vector<std::string>& argv);
 
 // What a tracing subcommand's arguments name: the file that gets the probes, the process (0 =
@@ -39,11 +41,20 @@ StatusOr<TargetArgs> ResolveTargetArgs(std::vector<std::string> positionals,
 // kExitBadInput otherwise.
 int EndFailedRun(const Status& error, int spawned_pid);
 
+// gotap's exit code for a spawned command that ended with `wait_status`, as strace and time
+// give it: N for exit(N), 128+S for signal S.
+int CommandExitCode(int wait_status);
+
 // The wait status of the spawned command once it ends (tracing may have stopped first, on a
 // limit: it runs on unprobed).
 int WaitForCommand(int pid);
 
-// SIGINT and SIGTERM set *flag to 1 (the run loops poll it) instead of killing gotap.
+// The signals that end a run cleanly (files finished, summary printed) instead of killing
+// gotap: every catchable signal whose default action terminates, except those of a fault.
+std::vector<int> StopSignals();
+
+// Each of StopSignals() sets *flag to 1 (the run loops poll it) instead of killing gotap;
+// SIGHUP stays ignored when gotap started with it ignored (nohup).
 void InstallStopHandlers(volatile std::sig_atomic_t* flag);
 
 }  // namespace gotap::cli

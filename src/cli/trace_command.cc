@@ -9,13 +9,13 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <memory>
 
 #include "base/duration.h"
 #include "base/escape.h"
 #include "base/json_writer.h"
+#include "base/output_stream.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/latency_report.h"
@@ -198,17 +198,16 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     return fail(kExitBadInput, "record needs -o FILE (the trace-event JSON to write)");
   }
 
-  std::ofstream file;
-  if (!options.output.empty()) {
-    file.open(options.output, std::ios::out | std::ios::trunc);
-    if (!file) return fail(kExitBadInput, "cannot write " + EscapeForTerminal(options.output));
+  // From here on a signal ends the run cleanly (the files finished, the summary printed).
+  InstallStopHandlers(&trace::g_stop_requested);
+  std::unique_ptr<OutputStream> file, svg_file;
+  for (auto [path, stream] : {std::pair{&options.output, &file}, {&options.svg, &svg_file}}) {
+    if (path->empty()) continue;
+    auto opened = OutputStream::Open(*path);
+    if (!opened.ok()) return fail(kExitBadInput, EscapeForTerminal(opened.status().message()));
+    *stream = std::move(opened).value();
   }
-  std::ostream& events = options.output.empty() ? out : file;
-  std::ofstream svg_file;
-  if (!options.svg.empty()) {
-    svg_file.open(options.svg, std::ios::out | std::ios::trunc);
-    if (!svg_file) return fail(kExitBadInput, "cannot write " + EscapeForTerminal(options.svg));
-  }
+  std::ostream& events = file ? *file : out;
   std::unique_ptr<output::CallSink> sink;
   if (options.record) {
     std::string label = options.command.empty() ? target.binary_path : options.command[0];
@@ -219,10 +218,10 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     }
     label = label.substr(label.rfind('/') + 1);
     sink = output::MakeChromeTraceSink(events, label);
-    if (svg_file.is_open()) {
+    if (svg_file) {
       std::vector<std::unique_ptr<output::CallSink>> both;
       both.push_back(std::move(sink));
-      both.push_back(output::MakeTimelineSvgSink(svg_file));
+      both.push_back(output::MakeTimelineSvgSink(*svg_file));
       sink = output::MakeTeeSink(std::move(both));
     }
   } else if (options.graph) {
@@ -247,7 +246,6 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     limits.on_finish = [latency](bpf::Session& s) { latency->Report(s, true); };
   }
 
-  InstallStopHandlers(&trace::g_stop_requested);
   if (!options.command.empty()) {
     auto pid = SpawnStopped(options.command);
     if (!pid.ok()) return fail(kExitFailure, pid.status().message());
@@ -269,6 +267,11 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
         session.attach_mode() == bpf::AttachMode::kUprobeMulti ? "uprobe_multi" : "perf events",
         EscapeForTerminal(target.binary_path),
         target.pid > 0 ? fmt::format(" (pid {})", target.pid) : " (every process)");
+  };
+  // A failed write ends the run (exit 1) and counts as a loss, never silently.
+  limits.check_output = [&]() -> Status {
+    RETURN_IF_ERROR(CheckWritten(events));
+    return svg_file ? svg_file->Check() : Status::Ok();
   };
   auto summary = trace::RunTrace(*plan, target, limits, *sink);
   if (!summary.ok()) {
@@ -292,15 +295,31 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
         text += fmt::format("{:>12}  {}\n", n, EscapeForTerminal(name));
       }
     }
-    events << text << std::flush;
+    events << text;
+    if (Status written = CheckWritten(events); !written.ok() && summary->write_error.empty()) {
+      summary->write_error = written.message();
+      summary->unwritten += summary->calls;  // the counts were the output
+    }
   }
   if (latency) {
     for (const auto& [name, n] : latency->calls_per_function()) {
       summary->calls_per_function[name] = n;
       summary->calls += n;
     }
+    summary->unwritten += latency->unwritten_calls();
+  }
+  for (OutputStream* stream : {file.get(), svg_file.get()}) {
+    Status closed = stream ? stream->Close() : Status::Ok();
+    if (!closed.ok() && summary->write_error.empty()) summary->write_error = closed.message();
   }
   err << trace::FormatSummary(*summary);
+  if (!summary->write_error.empty()) {
+    return fail(kExitFailure, EscapeForTerminal(summary->write_error));
+  }
+  // Like strace and time: a spawned command's status is gotap's (N, or 128 + its signal).
+  if (target.spawned && summary->child_exit_status) {
+    return CommandExitCode(*summary->child_exit_status);
+  }
   return kExitOk;
 }
 

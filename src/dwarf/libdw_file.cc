@@ -73,7 +73,7 @@ StatusOr<bool> CheckSections(Elf* elf, uint64_t file_size, const std::string& pa
 StatusOr<LibdwFile> LibdwFile::Open(const std::string& path) {
   if (!LibelfReady()) return Internal("libelf version mismatch: {}", elf_errmsg(-1));
   PartialOpen partial;
-  partial.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  partial.fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (partial.fd < 0) {
     int error = errno;
     if (error == ENOENT) return NotFound("{}: no such file", path);
@@ -83,7 +83,9 @@ StatusOr<LibdwFile> LibdwFile::Open(const std::string& path) {
   if (fstat(partial.fd, &st) != 0) return IoError("{}: fstat: {}", path, strerror(errno));
   if (!S_ISREG(st.st_mode)) return InvalidArgument("{}: not a regular file", path);
 
-  partial.elf = elf_begin(partial.fd, ELF_C_READ_MMAP, nullptr);
+  // ELF_C_READ, not ELF_C_READ_MMAP: libelf then reads with pread(2), so a file truncated while
+  // it is read gives a read error instead of SIGBUS.
+  partial.elf = elf_begin(partial.fd, ELF_C_READ, nullptr);
   if (partial.elf == nullptr)
     return Malformed("{}: not a readable ELF file: {}", path, elf_errmsg(-1));
   if (elf_kind(partial.elf) != ELF_K_ELF) return Malformed("{}: not an ELF file", path);

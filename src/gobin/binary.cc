@@ -8,6 +8,8 @@
 #include "arch/arg_load_tracker.h"
 #include "gobin/build_version.h"
 #include "gobin/locate.h"
+#include "gobin/runtime_structs.h"
+#include "gobin/version_tables.h"
 
 namespace gotap::gobin {
 
@@ -132,7 +134,8 @@ const GoidOffset& Binary::goid_offset() const {
 
 GoidOffset Binary::ResolveGoidOffset() const {
   GoidOffset goid;
-  goid.table_offset = GoidOffsetForVersion(go_major_minor());
+  goid.go_version = go_major_minor();
+  if (!VersionTablesDisabled()) goid.table_offset = GoidOffsetForVersion(goid.go_version);
   if (auto info = dwarf(); info.ok()) {
     if (auto offset = (*info)->MemberOffset("runtime.g", "goid")) {
       goid.offset = *offset;
@@ -145,8 +148,19 @@ GoidOffset Binary::ResolveGoidOffset() const {
     goid.source = GoidSource::kCode;
     return goid;
   }
-  goid.offset = goid.table_offset.value_or(152);
-  goid.source = GoidSource::kVersionTable;
+  if (auto from_types = RuntimeStructs::Find(*this).GField("goid"); from_types.ok()) {
+    goid.offset = *from_types;
+    goid.source = GoidSource::kTypeData;
+    return goid;
+  }
+  if (goid.table_offset) {
+    goid.offset = *goid.table_offset;
+    goid.source = GoidSource::kVersionTable;
+    return goid;
+  }
+  // The offset of every Go release but 1.23-1.24; reported as "none", never as derived.
+  goid.offset = 152;
+  goid.source = GoidSource::kNone;
   return goid;
 }
 

@@ -64,8 +64,8 @@ class Binary {
   bool has_dwarf() const { return has_dwarf_; }
   // Parsed DWARF, loaded on first use (not thread-safe). kNotFound when there is none.
   StatusOr<const dwarf::DwarfInfo*> dwarf() const;
-  // From DWARF when present, else from the runtime's code, else the per-version table; computed
-  // on first use.
+  // From DWARF when present, else from the runtime's code, else from its type data, else the
+  // per-version table (unless the tables are disabled, version_tables.h); computed on first use.
   const GoidOffset& goid_offset() const;
 
   const std::vector<FuncRecord>& functions() const { return pclntab_->functions(); }

@@ -10,8 +10,12 @@ const char* GoidSourceName(GoidSource source) {
       return "dwarf";
     case GoidSource::kCode:
       return "code";
+    case GoidSource::kTypeData:
+      return "type-data";
     case GoidSource::kVersionTable:
       return "version-table";
+    case GoidSource::kNone:
+      return "none";
   }
   return "?";
 }
@@ -25,6 +29,13 @@ std::optional<uint64_t> GoidOffsetForVersion(std::pair<int, int> v) {
 
 std::string GoidOffset::ToString() const {
   return fmt::format("{} ({})", offset, GoidSourceName(source));
+}
+
+std::string GoidOffset::Disagreement() const {
+  if (!table_offset || *table_offset == offset || source == GoidSource::kVersionTable) return "";
+  return fmt::format("runtime.g goid offset {} from {} disagrees with the go{}.{} table ({})",
+                     offset, GoidSourceName(source), go_version.first, go_version.second,
+                     *table_offset);
 }
 
 }  // namespace gotap::gobin

@@ -11,16 +11,24 @@ namespace gotap::gobin {
 enum class GoidSource {
   kDwarf,         // runtime.g's `goid` member in the binary's DWARF
   kCode,          // decoded from the binary's own runtime code (runtime.goroutineheader)
-  kVersionTable,  // the per-Go-version table below: used only when neither of the above works
+  kTypeData,      // runtime.g's `goid` field in the runtime's type descriptors (runtime_structs.h)
+  kVersionTable,  // the per-Go-version table below: used only when none of the above works
+  kNone,          // nothing worked (tables disabled or no entry): `offset` is an unchecked guess
 };
-const char* GoidSourceName(GoidSource source);  // "dwarf", "code", "version-table"
+// "dwarf", "code", "type-data", "version-table", "none"
+const char* GoidSourceName(GoidSource source);
 
 struct GoidOffset {
   uint64_t offset = 0;
   GoidSource source = GoidSource::kVersionTable;
-  // The table's value for this Go version, when known; a mismatch with `offset` is reported.
+  // The table's value for this Go version; absent when the table has no entry or the tables are
+  // disabled (version_tables.h). A mismatch with `offset` is reported, never resolved silently.
   std::optional<uint64_t> table_offset;
+  std::pair<int, int> go_version;  // whose table entry table_offset is
   std::string ToString() const;
+  // "runtime.g goid offset 152 from type-data disagrees with the go1.26 table (160)", or "" when
+  // the table agrees, has no entry, or is the source.
+  std::string Disagreement() const;
 };
 
 // The goid offset of runtime.g for Go {major, minor} on amd64/arm64: 152 for 1.9-1.22, 160 for

@@ -3,6 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
+
+#include "gobin/runtime_structs.h"
+#include "gobin/version_tables.h"
 
 namespace gotap::goroutines {
 
@@ -14,7 +18,15 @@ uint64_t GLayout::ReadSize() const {
 }
 
 const char* LayoutSourceName(LayoutSource source) {
-  return source == LayoutSource::kDwarf ? "dwarf" : "version-table";
+  switch (source) {
+    case LayoutSource::kDwarf:
+      return "dwarf";
+    case LayoutSource::kTypeData:
+      return "type-data";
+    case LayoutSource::kVersionTable:
+      return "version-table";
+  }
+  return "?";
 }
 
 std::string RuntimeLayout::ToString() const {
@@ -36,18 +48,23 @@ std::string RuntimeLayout::ToString() const {
 //    1.13-1.16 lockedm@216 gopc@280 startpc@296 (labels@344); 1.17-1.20 added runnableStamp and
 //    runnableTime (+16; verified against the DWARF of Go 1.19: lockedm@232 gopc@296
 //    startpc@312); 1.21 moved the tracer's sysexitticks/traceseq/tracelastp into gTraceState
-//    (-24) and added parentGoid before gopc (+8).
+//    (-24) and added parentGoid before gopc (+8); 1.26 added fipsOnlyBypass, ditWanted and
+//    secret before writebuf (+8 from there on: parentGoid@280 gopc@288 startpc@304).
 //
 // runtime.m's lockedExt (lockedInt follows it, +4) moves with the fields before it. Computed from
 // `type m struct` in src/runtime/runtime2.go of go1.13 (a July 2019 release-branch tree),
 // go1.14.13, go1.15.8, go1.16.14, go1.17.13, go1.18, go1.19.8, go1.20.6, go1.21.12, a go1.22
-// tree, go1.23.5, go1.24.0, go1.25.3 and a go1.26 tree (m.xRegs era), with the same method that
-// reproduces every g offset above; checked against the DWARF of Go 1.19 and against the code of
-// runtime.unlockOSThread in stripped go1.15, 1.16, 1.19, 1.20 and 1.23 (amd64 and arm64) builds:
+// tree, go1.23.5, go1.24.0 and go1.25.3, with the same method that reproduces every g offset
+// above; checked against the DWARF of Go 1.19, against the code of runtime.unlockOSThread in
+// stripped go1.15, 1.16, 1.19, 1.20 and 1.23 (amd64 and arm64) builds, and since then against the
+// DWARF and type data of every release of the fixture matrix (goroutines_layout_matrix_test.cc).
+// 1.26 and 1.27 entries come from the DWARF of Debian's go1.26 and go1.27 builds: an earlier
+// go1.26 entry taken from a pre-release tree had the 1.25 tail and was wrong.
 //  * 1.13-1.14: 624 (m.mcache, moved to p in 1.15)   * 1.15: 616
 //  * 1.16-1.17: 624 (doesPark bool before park note) * 1.18-1.21: 616 (doesPark removed)
 //  * 1.22-1.24: 608 (fastrand uint64 removed; random state moved to m's tail)
-//  * 1.25-1.26: 624 (morebuf loses gobuf.ret, -8; allpSnapshot []*p added before ncgocall, +24)
+//  * 1.25: 624 (morebuf loses gobuf.ret, -8; allpSnapshot []*p added before ncgocall, +24)
+//  * 1.26-1.27: 648 (signalSecret before p, +8; idleNode listNodeManual before lockedg, +16)
 namespace {
 
 uint64_t LockedExtForVersion(std::pair<int, int> v) {
@@ -56,13 +73,14 @@ uint64_t LockedExtForVersion(std::pair<int, int> v) {
   if (v <= std::pair{1, 17}) return 624;
   if (v <= std::pair{1, 21}) return 616;
   if (v <= std::pair{1, 24}) return 608;
-  return 624;
+  if (v <= std::pair{1, 25}) return 624;
+  return 648;
 }
 
 }  // namespace
 
 std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> v) {
-  if (v < std::pair{1, 13} || v > std::pair{1, 26}) return std::nullopt;
+  if (v < std::pair{1, 13} || v > std::pair{1, 27}) return std::nullopt;
   RuntimeLayout layout;
   GLayout& g = layout.g;
   if (v <= std::pair{1, 16}) {
@@ -80,58 +98,137 @@ std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> v) {
     g.sched_bp = 96, g.syscallsp = 104, g.syscallpc = 112;
     layout.m.procid = 64;
   }
+  if (v >= std::pair{1, 26}) *g.parent_goid += 8, g.gopc += 8, g.startpc += 8;
   layout.m.locked_ext = LockedExtForVersion(v);
   layout.m.locked_int = layout.m.locked_ext + 4;
   return layout;
 }
 
-StatusOr<RuntimeLayout> LayoutFromDwarf(const gobin::Binary& binary) {
-  ASSIGN_OR_RETURN(const dwarf::DwarfInfo* dwarf, binary.dwarf());
+namespace {
+
+// The fields every source must give, by the names the runtime's source uses.
+struct FieldSpec {
+  const char* type;  // "runtime.g" | "runtime.m"
+  const char* path;  // nested struct fields joined by dots: "sched.sp"
+  uint64_t* (*at)(RuntimeLayout&);
+};
+const FieldSpec kFields[] = {
+    {"runtime.g", "stack.lo", [](RuntimeLayout& l) { return &l.g.stack_lo; }},
+    {"runtime.g", "stack.hi", [](RuntimeLayout& l) { return &l.g.stack_hi; }},
+    {"runtime.g", "m", [](RuntimeLayout& l) { return &l.g.m; }},
+    {"runtime.g", "sched.sp", [](RuntimeLayout& l) { return &l.g.sched_sp; }},
+    {"runtime.g", "sched.pc", [](RuntimeLayout& l) { return &l.g.sched_pc; }},
+    {"runtime.g", "sched.bp", [](RuntimeLayout& l) { return &l.g.sched_bp; }},
+    {"runtime.g", "syscallsp", [](RuntimeLayout& l) { return &l.g.syscallsp; }},
+    {"runtime.g", "syscallpc", [](RuntimeLayout& l) { return &l.g.syscallpc; }},
+    {"runtime.g", "atomicstatus", [](RuntimeLayout& l) { return &l.g.atomicstatus; }},
+    {"runtime.g", "goid", [](RuntimeLayout& l) { return &l.g.goid; }},
+    {"runtime.g", "waitsince", [](RuntimeLayout& l) { return &l.g.waitsince; }},
+    {"runtime.g", "waitreason", [](RuntimeLayout& l) { return &l.g.waitreason; }},
+    {"runtime.g", "lockedm", [](RuntimeLayout& l) { return &l.g.lockedm; }},
+    {"runtime.g", "gopc", [](RuntimeLayout& l) { return &l.g.gopc; }},
+    {"runtime.g", "startpc", [](RuntimeLayout& l) { return &l.g.startpc; }},
+    {"runtime.m", "procid", [](RuntimeLayout& l) { return &l.m.procid; }},
+    {"runtime.m", "lockedExt", [](RuntimeLayout& l) { return &l.m.locked_ext; }},
+    {"runtime.m", "lockedInt", [](RuntimeLayout& l) { return &l.m.locked_int; }},
+};
+// Added in Go 1.21: absent from older runtimes, so never "missing".
+constexpr const char* kParentGoid = "parentGoid";
+
+using FieldLookup = std::function<std::optional<uint64_t>(const char* type, const char* path)>;
+
+// Every field of kFields from one source, or kNotFound naming the ones it lacks.
+StatusOr<RuntimeLayout> ReadLayout(LayoutSource source, const FieldLookup& lookup) {
   RuntimeLayout layout;
-  layout.source = LayoutSource::kDwarf;
+  layout.source = source;
   std::string missing;
-  auto member = [&](const char* type, const char* name, uint64_t* out) {
-    if (auto off = dwarf->MemberOffset(type, name)) {
-      *out = *off;
+  for (const FieldSpec& f : kFields) {
+    if (auto off = lookup(f.type, f.path)) {
+      *f.at(layout) = *off;
     } else {
-      missing += missing.empty() ? name : fmt::format(", {}", name);
+      missing += fmt::format("{}{}.{}", missing.empty() ? "" : ", ", f.type, f.path);
     }
-  };
-  GLayout& g = layout.g;
-  member("runtime.g", "stack.lo", &g.stack_lo);
-  member("runtime.g", "stack.hi", &g.stack_hi);
-  member("runtime.g", "m", &g.m);
-  member("runtime.g", "sched.sp", &g.sched_sp);
-  member("runtime.g", "sched.pc", &g.sched_pc);
-  member("runtime.g", "sched.bp", &g.sched_bp);
-  member("runtime.g", "syscallsp", &g.syscallsp);
-  member("runtime.g", "syscallpc", &g.syscallpc);
-  member("runtime.g", "atomicstatus", &g.atomicstatus);
-  member("runtime.g", "goid", &g.goid);
-  member("runtime.g", "waitsince", &g.waitsince);
-  member("runtime.g", "waitreason", &g.waitreason);
-  member("runtime.g", "lockedm", &g.lockedm);
-  member("runtime.g", "gopc", &g.gopc);
-  member("runtime.g", "startpc", &g.startpc);
-  member("runtime.m", "procid", &layout.m.procid);
-  member("runtime.m", "lockedExt", &layout.m.locked_ext);
-  member("runtime.m", "lockedInt", &layout.m.locked_int);
-  if (!missing.empty()) return NotFound("DWARF runtime.g/runtime.m lack {}", missing);
-  g.parent_goid = dwarf->MemberOffset("runtime.g", "parentGoid");
+  }
+  if (!missing.empty()) return NotFound("{} lacks {}", LayoutSourceName(source), missing);
+  layout.g.parent_goid = lookup("runtime.g", kParentGoid);
   return layout;
 }
 
+}  // namespace
+
+StatusOr<RuntimeLayout> LayoutFromDwarf(const gobin::Binary& binary) {
+  ASSIGN_OR_RETURN(const dwarf::DwarfInfo* dwarf, binary.dwarf());
+  return ReadLayout(LayoutSource::kDwarf, [&](const char* type, const char* path) {
+    return dwarf->MemberOffset(type, path);
+  });
+}
+
+StatusOr<RuntimeLayout> LayoutFromTypeData(const gobin::Binary& binary) {
+  const gobin::RuntimeStructs structs = gobin::RuntimeStructs::Find(binary);
+  // Say why a whole struct is missing rather than listing each of its fields.
+  if (!structs.g_type().ok()) return structs.g_type().status();
+  if (!structs.m_type().ok()) return structs.m_type().status();
+  return ReadLayout(
+      LayoutSource::kTypeData, [&](const char* type, const char* path) -> std::optional<uint64_t> {
+        auto off =
+            std::string_view(type) == "runtime.g" ? structs.GField(path) : structs.MField(path);
+        if (!off.ok()) return std::nullopt;
+        return *off;
+      });
+}
+
+std::vector<std::string> CompareWithTable(const RuntimeLayout& derived, const RuntimeLayout& table,
+                                          std::pair<int, int> v) {
+  std::vector<std::string> out;
+  auto differs = [&](const char* type, const char* path, std::string got, std::string want) {
+    out.push_back(fmt::format("{} {} offset {} from {} disagrees with the go{}.{} table ({})", type,
+                              path, got, LayoutSourceName(derived.source), v.first, v.second,
+                              want));
+  };
+  RuntimeLayout d = derived, t = table;  // kFields hands out pointers into non-const layouts
+  for (const FieldSpec& f : kFields) {
+    if (*f.at(d) != *f.at(t)) {
+      differs(f.type, f.path, std::to_string(*f.at(d)), std::to_string(*f.at(t)));
+    }
+  }
+  auto show = [](const std::optional<uint64_t>& o) { return o ? std::to_string(*o) : "absent"; };
+  if (d.g.parent_goid != t.g.parent_goid) {
+    differs("runtime.g", kParentGoid, show(d.g.parent_goid), show(t.g.parent_goid));
+  }
+  return out;
+}
+
 StatusOr<RuntimeLayout> ResolveLayout(const gobin::Binary& binary) {
+  const auto version = binary.go_major_minor();
+  const bool tables = !gobin::VersionTablesDisabled();
+  const std::optional<RuntimeLayout> table =
+      tables ? LayoutForVersion(version) : std::optional<RuntimeLayout>();
+  std::string why_not;  // what each source lacked, for the error
+  auto checked = [&](RuntimeLayout layout) {
+    if (!tables) {
+      layout.table_check = "version tables disabled";
+    } else if (!table) {
+      layout.table_check = fmt::format("no go{}.{} table", version.first, version.second);
+    } else {
+      layout.disagreements = CompareWithTable(layout, *table, version);
+      layout.table_check = fmt::format(
+          "{} the go{}.{} table", layout.disagreements.empty() ? "agrees with" : "disagrees with",
+          version.first, version.second);
+    }
+    return layout;
+  };
   if (binary.has_dwarf()) {
     auto from_dwarf = LayoutFromDwarf(binary);
-    if (from_dwarf.ok()) return from_dwarf;
+    if (from_dwarf.ok()) return checked(std::move(from_dwarf).value());
+    why_not += fmt::format("DWARF: {}; ", from_dwarf.status().message());
   }
-  auto version = binary.go_major_minor();
-  if (auto table = LayoutForVersion(version)) return *table;
-  return Unsupported(
-      "{}: no runtime.g layout for this Go version (supported: go1.13 - go1.26, "
-      "or any version when the binary has DWARF)",
-      binary.go_version());
+  auto from_types = LayoutFromTypeData(binary);
+  if (from_types.ok()) return checked(std::move(from_types).value());
+  why_not += fmt::format("type data: {}; ", from_types.status().message());
+  if (table) return *table;
+  return Unsupported("{}: no runtime.g layout ({}{})", binary.go_version(), why_not,
+                     tables ? "no version table for it: it covers go1.13 - go1.27"
+                            : "version tables disabled by GOTAP_NO_VERSION_TABLES");
 }
 
 }  // namespace gotap::goroutines

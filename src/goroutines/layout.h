@@ -1,11 +1,15 @@
-// Offsets of the runtime.g and runtime.m fields a goroutine listing reads (64-bit targets), from
-// DWARF when the binary has it, else from a table keyed by Go version (go-internals.md §5, §8).
+// Offsets of the runtime.g and runtime.m fields a goroutine listing reads (64-bit targets), read
+// from the binary: its DWARF when it has it, else the runtime's own type descriptors (which
+// stripped binaries keep, gobin/runtime_structs.h). A table keyed by Go version is the last
+// resort and, whatever the source, the cross-check: a disagreement is reported, never resolved
+// (go-internals.md §5, §8).
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "gobin/binary.h"
@@ -41,26 +45,44 @@ struct MLayout {
   uint64_t locked_int = 0;  // lockedInt uint32: the runtime's internal lockOSThread count
 };
 
-enum class LayoutSource { kDwarf, kVersionTable };
-const char* LayoutSourceName(LayoutSource source);  // "dwarf" | "version-table"
+enum class LayoutSource { kDwarf, kTypeData, kVersionTable };
+const char* LayoutSourceName(LayoutSource source);  // "dwarf" | "type-data" | "version-table"
 
 struct RuntimeLayout {
   GLayout g;
   MLayout m;
   LayoutSource source = LayoutSource::kVersionTable;
+  // How the layout compares with the version table: "agrees with the go1.26 table",
+  // "disagrees with the go1.26 table", "no go1.27 table", "version tables disabled"; "" when
+  // the table is the source. Set by ResolveLayout.
+  std::string table_check;
+  // One sentence per field the table has differently, e.g. "runtime.g goid offset 152 from
+  // type-data disagrees with the go1.26 table (160)". Commands print each once on stderr as a
+  // warning; the layout read from the binary is used regardless.
+  std::vector<std::string> disagreements;
   std::string ToString() const;
 };
 
 // The table's layout for Go {major, minor} on linux amd64/arm64 (the two have the same runtime.g
-// and runtime.m layout up to the fields above); nullopt outside Go 1.13 - 1.26.
+// and runtime.m layout up to the fields above); nullopt outside Go 1.13 - 1.27. Pure: it ignores
+// the switch of gobin/version_tables.h, which ResolveLayout obeys.
 std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> go_version);
 
-// DWARF when every field is described there (falling back per field to the table is not done:
-// a partial DWARF layout means a runtime gotap does not know). kUnsupported for a 32-bit target
-// or a Go version outside the table when there is no DWARF.
+// DWARF when every field is described there, else the type data when every field is found there
+// (no source is mixed with another per field: a partial layout means a runtime gotap does not
+// know), else the version table unless disabled. Fills table_check and disagreements.
+// kUnsupported when no source gives a layout (the message says what each source lacked).
 StatusOr<RuntimeLayout> ResolveLayout(const gobin::Binary& binary);
 
 // From DWARF only; kNotFound when the binary has no DWARF or lacks a field.
 StatusOr<RuntimeLayout> LayoutFromDwarf(const gobin::Binary& binary);
+
+// From the runtime's type descriptors only (runtime.g via runtime.malg, runtime.m via
+// runtime.allocm); kNotFound when either struct or a field is missing.
+StatusOr<RuntimeLayout> LayoutFromTypeData(const gobin::Binary& binary);
+
+// The fields where `table` differs from `derived`, one sentence each (see disagreements).
+std::vector<std::string> CompareWithTable(const RuntimeLayout& derived, const RuntimeLayout& table,
+                                          std::pair<int, int> go_version);
 
 }  // namespace gotap::goroutines

@@ -203,7 +203,7 @@ StatusOr<Snapshot> GoroutineReader::Read(const proc::ProcessMemory& memory, bool
     auto f = Decode(first[i], l);
     if (!f) continue;
     uint32_t status = f->status & ~kGscan;
-    if (status == kGdead) continue;
+    if (status == kGdead || status == kGdeadextra) continue;
     Goroutine g;
     g.g = pointers[i];
     g.goid = f->goid;

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "gobin/locate.h"
+#include "gobin/version_tables.h"
 
 namespace gotap::goroutines {
 namespace {
@@ -138,6 +139,7 @@ WaitReasons ResolveWaitReasons(const gobin::Binary& binary) {
     reasons.source = WaitReasonSource::kBinary;
     return reasons;
   }
+  if (gobin::VersionTablesDisabled()) return reasons;
   reasons.names = WaitReasonsForVersion(binary.go_major_minor());
   if (!reasons.names.empty()) reasons.source = WaitReasonSource::kVersionTable;
   return reasons;

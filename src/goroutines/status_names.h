@@ -14,6 +14,8 @@ namespace gotap::goroutines {
 // The scan bit the GC ORs into atomicstatus while it scans a goroutine's stack.
 constexpr uint32_t kGscan = 0x1000;
 constexpr uint32_t kGrunnable = 1, kGrunning = 2, kGsyscall = 3, kGwaiting = 4, kGdead = 6;
+// Go >= 1.26: a dead g kept for an extra M (cgo callbacks); the runtime lists it as dead.
+constexpr uint32_t kGdeadextra = 11;
 
 // "idle", "runnable", "running", "syscall", "waiting", "dead", "copystack", "preempted", ...;
 // "status N" for a value no Go version defines. The scan bit is ignored.
@@ -39,7 +41,8 @@ std::vector<std::string> WaitReasonsForVersion(std::pair<int, int> go_version);
 // Works on stripped and PIE binaries. nullopt if not found.
 std::optional<std::vector<std::string>> FindWaitReasonStrings(const gobin::Binary& binary);
 
-// FindWaitReasonStrings, else the version table, else an empty table.
+// FindWaitReasonStrings, else the version table (unless gobin/version_tables.h disables it), else
+// an empty table.
 WaitReasons ResolveWaitReasons(const gobin::Binary& binary);
 
 }  // namespace gotap::goroutines

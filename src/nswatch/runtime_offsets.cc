@@ -28,9 +28,10 @@ RuntimeOffsets RuntimeOffsetsFromLayout(const goroutines::RuntimeLayout& layout,
   o.g_lockedm = layout.g.lockedm;
   o.m_lockedext = layout.m.locked_ext;
   o.m_lockedint = layout.m.locked_int;
-  o.source = layout.source == goroutines::LayoutSource::kDwarf
-                 ? "dwarf"
-                 : fmt::format("version-table (go{}.{})", go_version.first, go_version.second);
+  o.source = layout.source == goroutines::LayoutSource::kVersionTable
+                 ? fmt::format("version-table (go{}.{})", go_version.first, go_version.second)
+                 : goroutines::LayoutSourceName(layout.source);
+  o.disagreements = layout.disagreements;
   return o;
 }
 
@@ -42,7 +43,10 @@ StatusOr<RuntimeOffsets> ResolveRuntimeOffsets(const gobin::Binary& binary) {
         "-ldflags='-s -w' so it keeps DWARF",
         layout.status().message());
   }
-  return RuntimeOffsetsFromLayout(*layout, binary.goid_offset().offset, binary.go_major_minor());
+  const gobin::GoidOffset& goid = binary.goid_offset();
+  RuntimeOffsets offsets = RuntimeOffsetsFromLayout(*layout, goid.offset, binary.go_major_minor());
+  if (std::string d = goid.Disagreement(); !d.empty()) offsets.disagreements.push_back(d);
+  return offsets;
 }
 
 }  // namespace gotap::nswatch

@@ -14,6 +14,10 @@ class CallSink {
   virtual ~CallSink() = default;
   virtual void Write(const CallEvent& event) = 0;
   virtual void Flush() = 0;
+  // Writes what the format needs after the last call (a closing bracket, a picture, calls still
+  // held back) and flushes. Called once after the last Write, so that the caller can then check
+  // that everything reached the output; a sink destroyed unfinished finishes itself.
+  virtual void Finish() { Flush(); }
 };
 
 // 12:00:01.000123 pid=4242 tid=4250 g=17 main.swap(x="hello", y="go") → ("go", "hello")  1.8µs

@@ -22,8 +22,11 @@ class ChromeTraceSink : public CallSink {
       : out_(out), label_(std::move(process_label)) {
     buffer_ = "[\n";
   }
-  ~ChromeTraceSink() override {
-    buffer_ += "]\n";
+  ~ChromeTraceSink() override { Finish(); }
+
+  void Finish() override {
+    if (!finished_) buffer_ += "]\n";
+    finished_ = true;
     Flush();
   }
 
@@ -101,6 +104,7 @@ class ChromeTraceSink : public CallSink {
   std::string buffer_;
   uint64_t events_ = 0;
   bool started_ = false;
+  bool finished_ = false;  // the closing "]" is in the buffer or written
   uint64_t start_ns_ = 0;
   std::set<uint32_t> processes_;
   std::set<std::pair<uint32_t, uint64_t>> goroutines_;

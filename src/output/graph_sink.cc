@@ -69,7 +69,10 @@ class GraphSink : public CallSink {
  public:
   GraphSink(std::ostream& out, const GraphOptions& options)
       : out_(out), options_(options), json_(options.json ? MakeJsonSink(out) : nullptr) {}
-  ~GraphSink() override {
+  ~GraphSink() override { Finish(); }
+
+  // Goroutines whose outermost call is still open are printed with what they have.
+  void Finish() override {
     for (auto& [key, pending] : pending_) Print(key, pending.calls);
     pending_.clear();
     Flush();

@@ -60,7 +60,7 @@ std::string ShortName(const std::string& func) {
 class TimelineSvgSink : public CallSink {
  public:
   TimelineSvgSink(std::ostream& out, size_t max_calls) : out_(out), max_calls_(max_calls) {}
-  ~TimelineSvgSink() override { Render(); }
+  ~TimelineSvgSink() override { Finish(); }
 
   void Write(const CallEvent& e) override {
     if (calls_.size() >= max_calls_) {
@@ -71,6 +71,10 @@ class TimelineSvgSink : public CallSink {
                       e.kind == CallKind::kEntryOnly ? 0 : e.duration_ns, e.func});
   }
   void Flush() override {}
+  void Finish() override {
+    if (!rendered_) Render();
+    rendered_ = true;
+  }
 
  private:
   struct Call {
@@ -150,6 +154,7 @@ class TimelineSvgSink : public CallSink {
   size_t max_calls_;
   std::vector<Call> calls_;
   uint64_t dropped_ = 0;
+  bool rendered_ = false;  // the picture is written (it is written once, whole)
 };
 
 class TeeSink : public CallSink {
@@ -160,6 +165,9 @@ class TeeSink : public CallSink {
   }
   void Flush() override {
     for (auto& s : sinks_) s->Flush();
+  }
+  void Finish() override {
+    for (auto& s : sinks_) s->Finish();
   }
 
  private:

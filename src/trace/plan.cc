@@ -334,7 +334,8 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     }
     fn.return_sites = analysis.return_sites;
     fn.entry_only = analysis.return_sites.empty();
-    if (fn.entry_only) {
+    // Counting needs only the entry probe: a missing RET changes nothing there.
+    if (fn.entry_only && !options.count_only) {
       plan.warnings.push_back(
           fmt::format("{} has no RET instruction{}: entry-only (no results, "
                       "no latency)",
@@ -395,7 +396,8 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
         fn.args.push_back(args.BindRaw(fmt::format("sp+{}", off), std::nullopt, off));
       }
     }
-    if (args.dropped() + results.dropped() > 0) {
+    // Values are shown only when calls are (not with --count or latency histograms).
+    if (args.dropped() + results.dropped() > 0 && !options.count_only && !options.histogram) {
       plan.warnings.push_back(
           fmt::format("{}: {} value words past the {}-slot capture budget "
                       "are not captured",

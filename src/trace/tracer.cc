@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "base/clock.h"
@@ -13,6 +14,9 @@
 #include "proc/stop_conditions.h"
 
 namespace gotap::trace {
+
+// Functions named with their call counts in the summary line; the rest are counted.
+constexpr size_t kSummaryFunctions = 10;
 
 volatile std::sig_atomic_t g_stop_requested = 0;
 
@@ -204,12 +208,31 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   RecordDecoder decoder(plan, limits.ns_kinds, limits.filters, &summary);
   uint64_t events = 0;
   bool limit_reached = false;
+  uint64_t unchecked = 0;  // calls given to the sink since the output was last checked
   auto deliver = [&](Bytes raw) {
     if (limit_reached) return;
     auto event = decoder.Decode(raw);
     if (!event) return;
+    if (!summary.write_error.empty()) {
+      ++summary.unwritten;
+      return;
+    }
     sink.Write(*event);
+    ++unchecked;
     if (limits.max_events && ++events >= *limits.max_events) limit_reached = true;
+  };
+  // False once a write failed: from then on calls are counted, not written.
+  auto output_ok = [&]() {
+    if (!summary.write_error.empty()) return false;
+    if (!limits.check_output) return true;
+    Status written = limits.check_output();
+    if (written.ok()) {
+      unchecked = 0;
+      return true;
+    }
+    summary.write_error = written.message();
+    summary.unwritten += unchecked;
+    return false;
   };
   proc::StopConditions stop(&g_stop_requested, limits.duration_seconds, target.pid, target.spawned);
   while (true) {
@@ -223,6 +246,10 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
     if (!polled.ok()) return polled.status();
     sink.Flush();
     if (limits.on_poll) limits.on_poll(session);
+    if (!output_ok()) {
+      summary.stop_reason = "write failed";
+      break;
+    }
   }
   // Detach first so the target runs unprobed, then drain what the kernel already recorded.
   session.DetachAll();
@@ -233,8 +260,10 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   if (!limit_reached) {
     (void)session.DrainOpenFrames(target.pid > 0 ? target.pid : 0, deliver);
   }
-  sink.Flush();
+  sink.Finish();
+  // Also after a failed write: a latency report then counts its calls as unwritten.
   if (limits.on_finish) limits.on_finish(session);
+  (void)output_ok();
   summary.seconds = stop.elapsed_seconds();
   if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
   summary.counters.values[GOTAP_CTR_FILTERED] += decoder.filtered();
@@ -253,16 +282,32 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
 std::string FormatSummary(const TraceSummary& s) {
   std::string out = fmt::format("gotap: {} calls in {:.2f}s", s.calls, s.seconds);
   if (!s.calls_per_function.empty()) {
+    // The most called first, a few of them: the line stays short with thousands of functions
+    // (the output itself has every count).
+    std::vector<std::pair<uint64_t, std::string_view>> rows;
+    for (const auto& [name, n] : s.calls_per_function) rows.emplace_back(n, name);
+    size_t shown = std::min(rows.size(), kSummaryFunctions);
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(shown), rows.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
+    while (shown > 0 && rows[shown - 1].first == 0) --shown;  // functions never called: counted
     std::string per;
-    for (const auto& [name, n] : s.calls_per_function) {
-      per += fmt::format("{}{} {}", per.empty() ? "" : ", ", EscapeForTerminal(name), n);
+    for (size_t i = 0; i < shown; ++i) {
+      per +=
+          fmt::format("{}{} {}", i ? ", " : "", EscapeForTerminal(rows[i].second), rows[i].first);
+    }
+    if (shown == 0) {
+      per = fmt::format("{} function{}, none called", rows.size(), rows.size() == 1 ? "" : "s");
+    } else if (rows.size() > shown) {
+      per += fmt::format(", and {} more", rows.size() - shown);
     }
     out += " (" + per + ")";
   }
   out += fmt::format("; unwound {}, entry-only {}, running at exit {}", s.unwound, s.entry_only,
                      s.running_at_exit);
   const bpf::Counters& c = s.counters;
-  out += fmt::format("; events lost {}", s.lost_records);
+  out += fmt::format("; events lost {}", s.lost_records + s.unwritten);
   if (c[GOTAP_CTR_FILTERED] > 0) {
     out += fmt::format("; {} calls filtered out in the kernel", c[GOTAP_CTR_FILTERED]);
   }
@@ -279,11 +324,20 @@ std::string FormatSummary(const TraceSummary& s) {
        "returns without a traced entry (calls already running at attach)");
   note(GOTAP_CTR_BAD_COOKIE, "hits of unknown sites");
   note(GOTAP_CTR_HIST_FULL, "latencies not counted: too many (function, group) histograms");
+  if (!s.write_error.empty()) {
+    losses.push_back(
+        fmt::format("{} calls not written: {}", s.unwritten, EscapeForTerminal(s.write_error)));
+  }
   for (const auto& l : losses) out += "\n  " + l;
   if (!s.untraced_functions.empty()) {
     std::string names;
+    size_t listed = 0;
     for (const auto& [name, why] : s.untraced_functions) {
-      names += fmt::format("{}{}", names.empty() ? "" : ", ", EscapeForTerminal(name));
+      if (listed == kSummaryFunctions) {
+        names += fmt::format(", and {} more", s.untraced_functions.size() - listed);
+        break;
+      }
+      names += fmt::format("{}{}", listed++ ? ", " : "", EscapeForTerminal(name));
     }
     out += fmt::format("\n  {} function{} not traced (the kernel refuses a probe site): {}",
                        s.untraced_functions.size(), s.untraced_functions.size() == 1 ? "" : "s",

@@ -45,12 +45,21 @@ struct RunLimits {
   // stopped and the ring was drained, while the session (and its maps) still exist.
   std::function<void(bpf::Session&)> on_poll;
   std::function<void(bpf::Session&)> on_finish;
+  // Whether the output still takes what is written to it: checked after every flush of the sink
+  // and after on_poll and on_finish. An error (kIo "cannot write FILE: reason") ends the run; the
+  // calls given to the sink since the last good check, and all that follow, count as unwritten.
+  // Unset: never checked.
+  std::function<Status()> check_output;
 };
 
 struct TraceSummary {
   std::map<std::string, uint64_t> calls_per_function;
   uint64_t calls = 0, unwound = 0, entry_only = 0, running_at_exit = 0;
   uint64_t lost_records = 0;  // ring buffer full
+  // Calls that never reached the output because a write failed (write_error says why); they
+  // count as lost too.
+  uint64_t unwritten = 0;
+  std::string write_error;
   bpf::Counters counters;
   double seconds = 0;
   std::optional<int> child_exit_status;  // spawned command's wait status, when it ended
@@ -63,8 +72,9 @@ struct TraceSummary {
 // Set from a signal handler; the run loop polls it.
 extern volatile std::sig_atomic_t g_stop_requested;
 
-// Attaches, streams events into `sink` until a limit, a signal or the target's end, detaches,
-// drains what is left, and returns the summary. A spawned target is resumed after attaching.
+// Attaches, streams events into `sink` until a limit, a signal, the target's end or a failed
+// write, detaches, drains what is left, finishes the sink, and returns the summary. A spawned
+// target is resumed after attaching.
 StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
                                 const RunLimits& limits, output::CallSink& sink);
 

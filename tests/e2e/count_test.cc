@@ -1,6 +1,7 @@
 // `gotap trace --count`: per-function call counts aggregated in the kernel, no per-call events.
 #include <gtest/gtest.h>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -8,9 +9,13 @@ namespace {
 
 // fib(25) makes 242,785 calls to main.fib; the stack check's branch fires again whenever morestack
 // re-enters fib, so only a once-per-call site counts exactly.
-TEST(CountBpf, CountsEveryCallExactlyOnce) {
+// With DWARF and stripped (names from pclntab), on every Go release of the matrix.
+class CountBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(CountBpf, "default", "stripped");
+
+TEST_P(CountBpf, CountsEveryCallExactlyOnce) {
   // The counts go to the -o file that RunTraceJson reads, one JSON object per function.
-  TraceRun t = RunTraceJson({"--count", "main.*", "--", Fixture("fib.default")});
+  TraceRun t = RunTraceJson({"--count", "main.*", "--", GoFixture("fib")});
   const RunResult& r = t.run;
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
@@ -24,6 +29,30 @@ TEST(CountBpf, CountsEveryCallExactlyOnce) {
   ASSERT_TRUE(summary.has_value()) << r.err;
   EXPECT_EQ(summary->calls, 242786u);
   EXPECT_EQ(summary->lost, 0u);
+}
+
+// Counting needs only entry probes: functions without a RET (21 of runtime.*panic* in adder) are
+// not worth a note each; and the summary names the functions called, not the dozens never called
+// (their zero counts are in the output).
+TEST(CountBpf, QuietAboutEntryOnlyAndUncalledFunctions) {
+  TraceRun t = RunTraceJson(
+      {"--count", "runtime.*panic*", "main.*", "--", Fixture("adder.default"), "-n", "10"});
+  const RunResult& r = t.run;
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("no RET"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+  ASSERT_GT(t.events.size(), 12u);  // every function's count is in the output, zeros too
+  size_t uncalled = 0;
+  for (const Json& c : t.events) uncalled += c["count"] == 0;
+  ASSERT_GT(uncalled, 10u);
+  std::string summary;
+  for (const std::string& line : Lines(r.err)) {
+    if (line.find(" calls in ") != std::string::npos) summary = line;
+  }
+  EXPECT_NE(summary.find("(main.add 10, main.main 1, and " + std::to_string(t.events.size() - 2) +
+                         " more); "),
+            std::string::npos)
+      << summary;
 }
 
 }  // namespace

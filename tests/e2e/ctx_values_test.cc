@@ -10,7 +10,7 @@
 #include <map>
 #include <regex>
 
-#include "../common/go_matrix.h"
+#include "../unit/fixture_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -44,12 +44,12 @@ const char kUserAndRequest[] =
     "background\n";
 
 // The ctxerr builds of every Go release, each run by the checks below.
-std::vector<MatrixBinary> CtxerrBuilds() {
-  return MatrixBinaries("ctxerr", {"default", "stripped", "pie"});
+std::vector<MatrixFixture> CtxerrBuilds() {
+  return MatrixFixtures("ctxerr", {"default", "stripped", "pie"});
 }
 
 // `name` where DWARF gives the types, `signature` for the stripped build.
-std::string Probe(const MatrixBinary& b, const std::string& name, const std::string& signature) {
+std::string Probe(const MatrixFixture& b, const std::string& name, const std::string& signature) {
   return b.variant == "stripped" ? signature : name;
 }
 
@@ -99,7 +99,7 @@ void CheckContexts(const std::string& path, const std::string& probe) {
   EXPECT_EQ(result(8)["type"], "context.deadlineExceededError");
 }
 
-class CtxMatrixBpf : public ::testing::TestWithParam<MatrixBinary> {};
+class CtxMatrixBpf : public ::testing::TestWithParam<MatrixFixture> {};
 
 TEST(CtxMatrix, ListsEveryToolchain) { EXPECT_GE(CtxerrBuilds().size(), 16u); }
 

@@ -109,8 +109,8 @@ std::string AdderOutput(uint64_t n) {
          "\n";
 }
 
-// The spawned command is killed in the middle of the trace: gotap says so and exits 0 with a
-// summary that counts exactly the events it wrote.
+// The spawned command is killed in the middle of the trace: gotap says so and exits as the
+// command did (128 + 9), with a summary that counts exactly the events it wrote.
 TEST(FaultBpf, SpawnedTargetKilledMidTrace) {
   std::string events = TempPath("events");
   auto gotap = ChildProcess::Start({GOTAP_BINARY, "trace", "--json", "-o", events, "main.add", "--",
@@ -122,7 +122,7 @@ TEST(FaultBpf, SpawnedTargetKilledMidTrace) {
   ASSERT_EQ(kill(target, SIGKILL), 0);
   auto status = gotap->Wait(seconds(30));
   ASSERT_TRUE(status) << "gotap kept running after its command was killed";
-  EXPECT_EQ(DescribeStatus(*status), "exit 0") << gotap->err();
+  EXPECT_EQ(DescribeStatus(*status), "exit 137") << gotap->err();
   EXPECT_NE(gotap->err().find("gotap: command killed by signal 9"), std::string::npos)
       << gotap->err();
   auto summary = ParseSummary(gotap->err());

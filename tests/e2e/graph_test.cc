@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -22,13 +23,13 @@ std::string ReadFile(const std::string& path) {
 
 const std::vector<std::string> kProbes = {"main.outer", "main.middle", "main.leaf"};
 
-std::vector<std::string> GraphArgs(std::vector<std::string> options,
+std::vector<std::string> GraphArgs(const std::string& calltree, std::vector<std::string> options,
                                    const std::vector<std::string>& fixture_args) {
   std::vector<std::string> args = {"graph"};
   args.insert(args.end(), options.begin(), options.end());
   args.insert(args.end(), kProbes.begin(), kProbes.end());
   args.push_back("--");
-  args.push_back(Fixture("calltree.default"));
+  args.push_back(calltree);
   args.insert(args.end(), fixture_args.begin(), fixture_args.end());
   return args;
 }
@@ -51,10 +52,15 @@ std::string Describe(const Json& e) {
   return fmt::format("{}:{}({})", e["level"].get<int>(), e["func"].get<std::string>(), args);
 }
 
-TEST(GraphBpf, EachGoroutineGetsItsExactCallTree) {
+// On every Go release of the matrix (DWARF builds).
+class GraphBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(GraphBpf, "default");
+
+TEST_P(GraphBpf, EachGoroutineGetsItsExactCallTree) {
   std::string file = ::testing::TempDir() + "gotap-graph.jsonl";
   RunResult r =
-      RunGotapWithin(GraphArgs({"--json", "-o", file}, {"-g", "8"}), std::chrono::seconds(90));
+      RunGotapWithin(GraphArgs(GoFixture("calltree"), {"--json", "-o", file}, {"-g", "8"}),
+                     std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
   std::vector<Json> events = ParseJsonLines(ReadFile(file));
@@ -86,9 +92,10 @@ TEST(GraphBpf, EachGoroutineGetsItsExactCallTree) {
 
 // The text view of one goroutine, and --min hiding the fast branch: middle(w, 1) and every leaf
 // take microseconds, middle(w, 0) sleeps 20ms.
-TEST(GraphBpf, TextViewNestsAndMinHidesShortCalls) {
+TEST_P(GraphBpf, TextViewNestsAndMinHidesShortCalls) {
   RunResult full =
-      RunGotapWithin(GraphArgs({}, {"-g", "1", "-pause", "20ms"}), std::chrono::seconds(90));
+      RunGotapWithin(GraphArgs(GoFixture("calltree"), {}, {"-g", "1", "-pause", "20ms"}),
+                     std::chrono::seconds(90));
   ASSERT_EQ(full.exit_code, 0) << full.err;
   std::vector<std::string> bodies;
   for (const std::string& line : Lines(full.out)) {
@@ -103,8 +110,9 @@ TEST(GraphBpf, TextViewNestsAndMinHidesShortCalls) {
       << full.out;
   EXPECT_NE(full.out.find("── goroutine "), std::string::npos) << full.out;
 
-  RunResult min = RunGotapWithin(GraphArgs({"--min", "10ms"}, {"-g", "1", "-pause", "20ms"}),
-                                 std::chrono::seconds(90));
+  RunResult min = RunGotapWithin(
+      GraphArgs(GoFixture("calltree"), {"--min", "10ms"}, {"-g", "1", "-pause", "20ms"}),
+      std::chrono::seconds(90));
   ASSERT_EQ(min.exit_code, 0) << min.err;
   bodies.clear();
   for (const std::string& line : Lines(min.out)) {
@@ -118,11 +126,11 @@ TEST(GraphBpf, TextViewNestsAndMinHidesShortCalls) {
 
 // --goid is a kernel filter: only that goroutine's calls reach userspace at all. The main
 // goroutine is always goroutine 1.
-TEST(GraphBpf, GoidFollowsOneGoroutine) {
+TEST_P(GraphBpf, GoidFollowsOneGoroutine) {
   std::string file = ::testing::TempDir() + "gotap-graph-goid.jsonl";
-  RunResult r =
-      RunGotapWithin(GraphArgs({"--json", "-o", file, "--goid", "1"}, {"-g", "4", "-main"}),
-                     std::chrono::seconds(90));
+  RunResult r = RunGotapWithin(
+      GraphArgs(GoFixture("calltree"), {"--json", "-o", file, "--goid", "1"}, {"-g", "4", "-main"}),
+      std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
   std::vector<Json> events = ParseJsonLines(ReadFile(file));

@@ -8,7 +8,7 @@
 #include <map>
 #include <regex>
 
-#include "../common/go_matrix.h"
+#include "../unit/fixture_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -70,11 +70,11 @@ void CheckValues(const std::string& path, const std::vector<std::string>& probes
   EXPECT_EQ(err["error"], printed) << dials[0].dump();
 }
 
-std::vector<MatrixBinary> IfacesBuilds() {
-  return MatrixBinaries("ifaces", {"default", "stripped"});
+std::vector<MatrixFixture> IfacesBuilds() {
+  return MatrixFixtures("ifaces", {"default", "stripped"});
 }
 
-class IfaceMatrixBpf : public ::testing::TestWithParam<MatrixBinary> {};
+class IfaceMatrixBpf : public ::testing::TestWithParam<MatrixFixture> {};
 
 TEST(IfaceMatrix, ListsEveryToolchain) { EXPECT_GE(IfacesBuilds().size(), 16u); }
 

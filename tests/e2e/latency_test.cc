@@ -10,15 +10,22 @@
 #include <regex>
 #include <set>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
 namespace {
 
-TEST(LatencyBpf, FibHistogramCountsEveryCall) {
+// The exact count and the per-goroutine pairing on every Go release of the matrix; the timing
+// checks (bimodal sleeps, intervals) on Go 1.19 only, as they test the histograms, not the Go
+// build.
+class LatencyMatrixBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(LatencyMatrixBpf, "default", "stripped");
+
+TEST_P(LatencyMatrixBpf, FibHistogramCountsEveryCall) {
   RunResult r =
       RunGotapWithin({"latency", "--json", "-o", ::testing::TempDir() + "gotap-latency.jsonl",
-                      "main.fib", "--", Fixture("fib.default")},
+                      "main.fib", "--", GoFixture("fib")},
                      std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
@@ -159,10 +166,10 @@ TEST(LatencyBpf, TextHistogramShowsBothModes) {
 // goroutine's start, so durations shorter than the sleep. (bpftrace itself cannot be run on
 // the RET here: Debian's bpftrace 0.17 refuses probes inside a function, "compiled without
 // (k|u)probe offset support", leaving only uretprobes, which corrupt Go stacks.)
-TEST(LatencyBpf, PerGoroutinePairingIsRightWherePerThreadIsWrong) {
+TEST_P(LatencyMatrixBpf, PerGoroutinePairingIsRightWherePerThreadIsWrong) {
   RunResult r;
-  std::vector<Json> reports = LatencyReports(
-      {"main.relay", "--", Fixture("blocker.default"), "-g", "32", "-pause", "20ms"}, &r);
+  std::vector<Json> reports =
+      LatencyReports({"main.relay", "--", GoFixture("blocker"), "-g", "32", "-pause", "20ms"}, &r);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(reports.size(), 1u) << r.err;
   EXPECT_EQ(reports[0]["count"], 32);
@@ -172,8 +179,8 @@ TEST(LatencyBpf, PerGoroutinePairingIsRightWherePerThreadIsWrong) {
   // run has a call that changed thread, which is up to the Go scheduler.
   uint64_t wrong = 0;
   for (int attempt = 0; attempt < 5 && wrong == 0 && !HasFailure(); ++attempt) {
-    TraceRun t = RunTraceJson(
-        {"main.relay", "--", Fixture("blocker.default"), "-g", "32", "-pause", "20ms"});
+    TraceRun t =
+        RunTraceJson({"main.relay", "--", GoFixture("blocker"), "-g", "32", "-pause", "20ms"});
     ExpectCleanRun(t, 32);
     struct Hit {
       uint64_t ns;

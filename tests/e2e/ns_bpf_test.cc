@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 
+#include "../unit/fixture_matrix.h"
 #include "trace_events.h"
 #include "trace_process.h"
 
@@ -64,9 +65,18 @@ std::pair<int64_t, uint64_t> FixtureThread(const std::string& out, const std::st
   return {std::stoll(m[1]), std::stoull(m[2])};
 }
 
-void CheckPoison(const std::string& fixture) {
+// Where gotap ns says its runtime.g/m offsets came from, from its stderr; "" if it does not.
+std::string LayoutSource(const NsRun& r) {
+  std::smatch m;
+  if (!std::regex_search(r.run.err, m, std::regex(R"(runtime layout ([^)]+)\))"))) return "";
+  return m[1];
+}
+
+void CheckPoison(const std::string& fixture, const std::string& layout_source = "") {
   SCOPED_TRACE(fixture);
   NsRun r = RunNs({"--", Fixture(fixture), "-mode", "poison"});
+  if (!layout_source.empty()) EXPECT_EQ(LayoutSource(r), layout_source) << r.run.err;
+  EXPECT_EQ(r.run.err.find("warning"), std::string::npos) << r.run.err;
   EXPECT_EQ(r.run.exit_code, 3) << r.run.err;
   EXPECT_EQ(CommandExitStatus(r.run.err), 0) << r.run.err;
   auto [tid, net] = FixtureThread(r.run.out, "poisoned");
@@ -112,12 +122,13 @@ void CheckPoison(const std::string& fixture) {
 
 TEST(NsBpf, PoisonedThreadIsReportedOnce) { CheckPoison("nshygiene.default"); }
 
-// No DWARF: the runtime layout comes from the per-version table.
-TEST(NsBpf, PoisonedThreadInStrippedBinary) { CheckPoison("nshygiene.stripped"); }
+// No DWARF: the runtime layout comes from the type data, checked against the version table.
+TEST(NsBpf, PoisonedThreadInStrippedBinary) { CheckPoison("nshygiene.stripped", "type-data"); }
 
-void CheckSpawn(const std::string& fixture) {
+void CheckSpawn(const std::string& fixture, const std::string& layout_source = "") {
   SCOPED_TRACE(fixture);
   NsRun r = RunNs({"--", Fixture(fixture), "-mode", "spawn", "-children", "3"});
+  if (!layout_source.empty()) EXPECT_EQ(LayoutSource(r), layout_source) << r.run.err;
   EXPECT_EQ(r.run.exit_code, 3) << r.run.err;
   auto [tid, net] = FixtureThread(r.run.out, "spawner");
   auto children = OfKind(r, "child_not_inheriting");
@@ -139,6 +150,39 @@ void CheckSpawn(const std::string& fixture) {
 }
 
 TEST(NsBpf, ChildrenOfALockedGoroutineDoNotInherit) { CheckSpawn("nshygiene.default"); }
+
+// Stripped builds of Go releases whose runtime.g/runtime.m differ, with gotap's version tables
+// off: every offset gotap ns reads comes from the binary (type data; the goid from code).
+std::vector<MatrixFixture> NsReleases() {
+  std::vector<MatrixFixture> out;
+  for (const MatrixFixture& f : MatrixFixtures("nshygiene", {"stripped"})) {
+    if (f.version == "1.19" || f.version == "1.23" || f.version == "1.26" || f.version == "1.27")
+      out.push_back(f);
+  }
+  return out;
+}
+
+class NsBpfReleases : public ::testing::TestWithParam<MatrixFixture> {
+ protected:
+  std::string FixtureName() const {
+    return GetParam().program + "-go" + GetParam().version + "." + GetParam().variant;
+  }
+};
+
+TEST_P(NsBpfReleases, PoisonedThreadWithoutVersionTables) {
+  ScopedNoVersionTables off;
+  CheckPoison(FixtureName(), "type-data");
+}
+
+TEST_P(NsBpfReleases, ChildrenWithoutVersionTables) {
+  ScopedNoVersionTables off;
+  CheckSpawn(FixtureName(), "type-data");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stripped, NsBpfReleases, ::testing::ValuesIn(NsReleases()),
+                         [](const auto& info) { return info.param.Name(); });
+
+TEST(NsReleasesMatrix, FourReleases) { EXPECT_EQ(NsReleases().size(), 4u); }
 
 // Position-independent: stacks are symbolized through the load bias.
 TEST(NsBpf, ChildrenInPie) { CheckSpawn("nshygiene.pie"); }

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -27,13 +28,16 @@ struct Slice {
 // µs with three decimals in the file: back to integer ns without rounding drift.
 int64_t Ns(const Json& us) { return std::llround(us.get<double>() * 1000); }
 
-TEST(RecordBpf, PerfettoFileHasNestedSlicesPerGoroutine) {
+// On every Go release of the matrix (DWARF builds).
+class RecordBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(RecordBpf, "default");
+
+TEST_P(RecordBpf, PerfettoFileHasNestedSlicesPerGoroutine) {
   std::string json_path = ::testing::TempDir() + "gotap-record.json";
   std::string svg_path = ::testing::TempDir() + "gotap-record.svg";
-  RunResult r =
-      RunGotapWithin({"record", "-o", json_path, "--svg", svg_path, "main.outer", "main.middle",
-                      "main.leaf", "--", Fixture("calltree.default"), "-g", "6"},
-                     std::chrono::seconds(90));
+  RunResult r = RunGotapWithin({"record", "-o", json_path, "--svg", svg_path, "main.outer",
+                                "main.middle", "main.leaf", "--", GoFixture("calltree"), "-g", "6"},
+                               std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
 

@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../common/go_matrix.h"
+#include "../unit/fixture_matrix.h"
 #include "trace_events.h"
 #include "trace_process.h"
 
@@ -24,7 +24,7 @@ void ExpectRefused(const RunResult& r, int code, const std::vector<std::string>&
 
 // Refusals read pclntab and DWARF, whose formats change between releases: every toolchain's
 // build of swapper (with DWARF) is refused the same way.
-class TraceErrorsMatrix : public ::testing::TestWithParam<MatrixBinary> {};
+class TraceErrorsMatrix : public ::testing::TestWithParam<MatrixFixture> {};
 
 TEST_P(TraceErrorsMatrix, UnknownFunctionNamesNearestOnes) {
   ExpectRefused(RunGotap({"trace", "main.swpa", "--", GetParam().path, "a", "b"}), 2,
@@ -37,7 +37,7 @@ TEST_P(TraceErrorsMatrix, SignatureContradictingDwarf) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Swapper, TraceErrorsMatrix,
-                         ::testing::ValuesIn(MatrixBinaries("swapper", {"default"})),
+                         ::testing::ValuesIn(MatrixFixtures("swapper", {"default"})),
                          [](const auto& info) { return info.param.Name(); });
 
 // model's main.small is inlined at both call sites in main.main and has no body of its own.

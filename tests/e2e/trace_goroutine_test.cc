@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -13,9 +14,9 @@ namespace {
 // blocker -g 64: 64 goroutines each call relay(i, in, 20ms) once; relay blocks on a channel,
 // sleeps 20ms, and returns the received value plus i. It counts on stderr ("migrated N") the calls
 // that returned on another thread than they entered on. Checks one run and returns N.
-int CheckBlockerRun() {
+int CheckBlockerRun(const std::string& blocker) {
   constexpr int kGoroutines = 64;
-  TraceRun t = RunTraceJson({"main.relay", "--", Fixture("blocker.default"), "-g", "64"});
+  TraceRun t = RunTraceJson({"main.relay", "--", blocker, "-g", "64"});
   ExpectCleanRun(t, kGoroutines);
   std::smatch m;
   std::regex relayed(R"(relayed 64 calls, sum (\d+)\n)");
@@ -59,17 +60,21 @@ int CheckBlockerRun() {
 // Whether a goroutine resumes on another thread is up to the Go scheduler: a run where none did
 // shows nothing about pairing, so the test runs blocker again (each run fully checked) until one
 // call has changed thread.
-TEST(TraceGoroutineBpf, BlockedCallsResumeOnOtherThreads) {
+// Goroutine ids, blocking, a thousand goroutines and panics on every Go release of the matrix.
+class TraceGoroutineBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(TraceGoroutineBpf, "default");
+
+TEST_P(TraceGoroutineBpf, BlockedCallsResumeOnOtherThreads) {
   int migrated = 0;
   for (int attempt = 0; attempt < 5 && migrated == 0 && !HasFailure(); ++attempt) {
-    migrated = CheckBlockerRun();
+    migrated = CheckBlockerRun(GoFixture("blocker"));
   }
   EXPECT_GT(migrated, 0) << "in 5 runs no call changed thread";
 }
 
 // fanout: 1,000 goroutines each call visit(i) once, which returns 2i+1.
-TEST(TraceGoroutineBpf, ThousandGoroutinesThousandCalls) {
-  TraceRun t = RunTraceJson({"main.visit", "--", Fixture("fanout.default")});
+TEST_P(TraceGoroutineBpf, ThousandGoroutinesThousandCalls) {
+  TraceRun t = RunTraceJson({"main.visit", "--", GoFixture("fanout")});
   ExpectCleanRun(t, 1000);
   EXPECT_EQ(t.run.out, "visited 1000 goroutines, sum 1000000\n");
   ASSERT_EQ(t.events.size(), 1000u);
@@ -91,9 +96,9 @@ TEST(TraceGoroutineBpf, ThousandGoroutinesThousandCalls) {
 // panicker -n 5: guard(i) calls outer(i), which calls inner(i), which panics; guard recovers.
 // outer and inner never return: each is reported once as unwound, with its argument; guard
 // returns normally with the recovered error.
-TEST(TraceGoroutineBpf, PanicUnwindsFrames) {
+TEST_P(TraceGoroutineBpf, PanicUnwindsFrames) {
   TraceRun t = RunTraceJson(
-      {"main.guard", "main.outer", "main.inner", "--", Fixture("panicker.default"), "-n", "5"});
+      {"main.guard", "main.outer", "main.inner", "--", GoFixture("panicker"), "-n", "5"});
   EXPECT_EQ(t.run.exit_code, 0) << t.run.err;
   EXPECT_EQ(CommandExitStatus(t.run.err), 0) << t.run.err;
   EXPECT_EQ(t.run.out, "recovered 5 panics, last: recovered: boom 4\n");

@@ -4,22 +4,22 @@
 // ones mixed/main.go passes in each of its two rounds (-n 2).
 #include <gtest/gtest.h>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
 namespace {
 
-class TraceMixedBpf : public ::testing::Test {
+// On every Go release of the matrix (DWARF builds).
+class TraceMixedBpf : public GoMatrixTest {
  protected:
-  static void SetUpTestSuite() {
-    run_ = new TraceRun(
-        RunTraceJson({"main.record", "main.(*counter).Add", "main.transform", "main.main.func1",
-                      "main.Max*", "--", Fixture("mixed.default"), "-n", "2"}));
+  void SetUp() override {
+    run_ = &SharedTraceRun({"main.record", "main.(*counter).Add", "main.transform",
+                            "main.main.func1", "main.Max*", "--", GoFixture("mixed"), "-n", "2"});
   }
-  static void TearDownTestSuite() { delete run_; }
 
   // The calls of `func`, checked to be `count` completed calls of goroutine 1.
-  static std::vector<Json> Calls(const std::string& func, size_t count) {
+  std::vector<Json> Calls(const std::string& func, size_t count) {
     std::vector<Json> calls = EventsOf(run_->events, func);
     EXPECT_EQ(calls.size(), count) << func;
     for (const Json& c : calls) {
@@ -29,10 +29,9 @@ class TraceMixedBpf : public ::testing::Test {
     return calls;
   }
 
-  static TraceRun* run_;
+  const TraceRun* run_ = nullptr;
 };
-
-TraceRun* TraceMixedBpf::run_ = nullptr;
+GOTAP_ON_GO_MATRIX(TraceMixedBpf, "default");
 
 // A hex address as the JSON output spells pointers: "0x…", not zero.
 bool IsNonNullAddress(const Json& v) {
@@ -41,14 +40,14 @@ bool IsNonNullAddress(const Json& v) {
   return s.size() > 2 && s.rfind("0x", 0) == 0 && s.find_first_not_of("0x") != std::string::npos;
 }
 
-TEST_F(TraceMixedBpf, ProgramAndTraceSucceed) {
+TEST_P(TraceMixedBpf, ProgramAndTraceSucceed) {
   // 6 closure calls, 2 of each of the other five functions.
   ExpectCleanRun(*run_, 16);
   EXPECT_EQ(run_->run.out, "record=-17 err=not ok count=2 max=9/tap\n");
   EXPECT_EQ(run_->events.size(), 16u);
 }
 
-TEST_F(TraceMixedBpf, RecordIntegersStringSliceStruct) {
+TEST_P(TraceMixedBpf, RecordIntegersStringSliceStruct) {
   std::vector<Json> calls = Calls("main.record", 2);
   std::vector<Json> transforms = Calls("main.transform", 2);
   ASSERT_EQ(calls.size(), 2u);
@@ -83,7 +82,7 @@ TEST_F(TraceMixedBpf, RecordIntegersStringSliceStruct) {
 
 // errors.New("boom") goes in every round; ok is true in round 0 (nil error back) and false in
 // round 1 (errors.New("not ok") back, the same dynamic type *errors.errorString as "boom").
-TEST_F(TraceMixedBpf, RecordErrorsAndBool) {
+TEST_P(TraceMixedBpf, RecordErrorsAndBool) {
   std::vector<Json> calls = Calls("main.record", 2);
   ASSERT_EQ(calls.size(), 2u);
   for (const Json& c : calls) {
@@ -101,7 +100,7 @@ TEST_F(TraceMixedBpf, RecordErrorsAndBool) {
   EXPECT_NE(not_ok["data"], ValueOf(calls[1], "args", "err")["data"]) << calls[1].dump();
 }
 
-TEST_F(TraceMixedBpf, PointerReceiverMethod) {
+TEST_P(TraceMixedBpf, PointerReceiverMethod) {
   std::vector<Json> calls = Calls("main.(*counter).Add", 2);
   ASSERT_EQ(calls.size(), 2u);
   for (size_t i = 0; i < calls.size(); ++i) {
@@ -114,7 +113,7 @@ TEST_F(TraceMixedBpf, PointerReceiverMethod) {
 }
 
 // transform(xs, func(x int) int { return x * factor }) with factor 3, over {1, 2, 3}.
-TEST_F(TraceMixedBpf, ClosureAndFuncArgument) {
+TEST_P(TraceMixedBpf, ClosureAndFuncArgument) {
   std::vector<Json> closures = Calls("main.main.func1", 6);
   ASSERT_EQ(closures.size(), 6u);
   for (size_t i = 0; i < closures.size(); ++i) {
@@ -142,9 +141,13 @@ TEST_F(TraceMixedBpf, ClosureAndFuncArgument) {
 
 // Max(4, 9) and Max("go", "tap"): the generic dictionary the compiler passes first must not
 // shift the decoded arguments.
-TEST_F(TraceMixedBpf, GenericInstantiations) {
-  std::vector<Json> ints = Calls("main.Max[go.shape.int_0]", 2);
-  std::vector<Json> strings = Calls("main.Max[go.shape.string_0]", 2);
+// The linker names each instantiation by its shape: "main.Max[go.shape.int_0]" up to Go 1.20,
+// "main.Max[go.shape.int]" from Go 1.21 on (as `nm` shows in the matrix builds).
+TEST_P(TraceMixedBpf, GenericInstantiations) {
+  int minor = std::stoi(GetParam().version.substr(GetParam().version.find('.') + 1));
+  std::string index = minor >= 21 ? "" : "_0";
+  std::vector<Json> ints = Calls("main.Max[go.shape.int" + index + "]", 2);
+  std::vector<Json> strings = Calls("main.Max[go.shape.string" + index + "]", 2);
   for (const Json& c : ints) {
     ASSERT_EQ(c["args"].size(), 2u) << c.dump();
     EXPECT_EQ(ValueOf(c, "args", "a"), 4) << c.dump();

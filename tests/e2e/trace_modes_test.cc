@@ -99,9 +99,9 @@ TEST(TraceModesBpf, SpawnDefaultsToMainAndReportsStatus) {
   for (const Json& e : swaps) ExpectSwap(e, "a", "b");
   EXPECT_EQ(EventsOf(t.events, "main.main").size(), 1u);
 
-  // A usage error of the command: it exits 2 and gotap says so.
+  // A usage error of the command: it exits 2, gotap says so and exits with the same status.
   TraceRun bad = RunTraceJson({"main.swap", "--", Fixture("swapper.default"), "just-one"});
-  EXPECT_EQ(bad.run.exit_code, 0) << bad.run.err;
+  EXPECT_EQ(bad.run.exit_code, 2) << bad.run.err;
   EXPECT_EQ(CommandExitStatus(bad.run.err), 2) << bad.run.err;
   EXPECT_TRUE(bad.events.empty());
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 #include "trace_process.h"
 
@@ -18,19 +19,17 @@ using std::chrono::seconds;
 
 // stacker's summarize folds 1,000,000 samples and calls descend(48, s) every 100,000 of them;
 // descend(d, s) returns s.id % 3 + d*(d+1)/2 (see stacker/main.go).
-class TraceStackerBpf : public ::testing::Test {
+// On every Go release of the matrix (DWARF builds: the checks read the struct argument's fields).
+class TraceStackerBpf : public GoMatrixTest {
  protected:
-  static void SetUpTestSuite() {
-    run_ = new TraceRun(
-        RunTraceJson({"main.summarize", "main.descend", "--", Fixture("stacker.default")}));
+  void SetUp() override {
+    run_ = &SharedTraceRun({"main.summarize", "main.descend", "--", GoFixture("stacker")});
   }
-  static void TearDownTestSuite() { delete run_; }
-  static TraceRun* run_;
+  const TraceRun* run_ = nullptr;
 };
+GOTAP_ON_GO_MATRIX(TraceStackerBpf, "default");
 
-TraceRun* TraceStackerBpf::run_ = nullptr;
-
-TEST_F(TraceStackerBpf, ReturnProbesSurviveStackCopies) {
+TEST_P(TraceStackerBpf, ReturnProbesSurviveStackCopies) {
   ExpectCleanRun(*run_, 1 + 10 * 49);
   std::vector<std::string> printed = Lines(run_->run.out);
   ASSERT_EQ(printed.size(), 1u) << run_->run.out;
@@ -42,7 +41,7 @@ TEST_F(TraceStackerBpf, ReturnProbesSurviveStackCopies) {
   EXPECT_EQ(ValueOf(calls[0], "results", "r0"), printed[0]) << calls[0].dump();
 }
 
-TEST_F(TraceStackerBpf, RecursionAcrossStackGrowthPairsEveryFrame) {
+TEST_P(TraceStackerBpf, RecursionAcrossStackGrowthPairsEveryFrame) {
   std::vector<Json> summarize = EventsOf(run_->events, "main.summarize");
   std::vector<Json> calls = EventsOf(run_->events, "main.descend");
   ASSERT_EQ(summarize.size(), 1u);
@@ -66,7 +65,7 @@ TEST_F(TraceStackerBpf, RecursionAcrossStackGrowthPairsEveryFrame) {
 }
 
 // s.label is a [24]byte holding "sample": every element is reported, or the truncation is said.
-TEST_F(TraceStackerBpf, ArrayArgumentIsComplete) {
+TEST_P(TraceStackerBpf, ArrayArgumentIsComplete) {
   std::vector<Json> calls = EventsOf(run_->events, "main.descend");
   ASSERT_FALSE(calls.empty());
   Json label = ValueOf(calls[0], "args", "s")["label"];
@@ -109,11 +108,14 @@ struct FibCall {
 // fib(25) makes 242,785 calls. Every one is reported with fib(n) as its result, and the calls
 // nest: sorted by entry time, each call's interval lies inside its caller's, and a call of fib(n)
 // with n >= 2 contains exactly fib(n-1) and fib(n-2).
-TEST(TraceStackBpf, FibRecursionPairsAllCalls) {
+class TraceFibBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(TraceFibBpf, "default");
+
+TEST_P(TraceFibBpf, FibRecursionPairsAllCalls) {
   char path[] = "/tmp/gotap-e2e-fib-XXXXXX";
   close(mkstemp(path));
-  RunResult r = RunGotapWithin(
-      {"trace", "--json", "-o", path, "main.fib", "--", Fixture("fib.default")}, seconds(90));
+  RunResult r = RunGotapWithin({"trace", "--json", "-o", path, "main.fib", "--", GoFixture("fib")},
+                               seconds(90));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "fib(25) = 75025\n");
   auto summary = ParseSummary(r.err);

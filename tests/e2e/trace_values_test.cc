@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "go_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -17,10 +18,14 @@ void ExpectString(const Json& event, const std::string& list, const std::string&
   EXPECT_FALSE(field.contains("truncated_bytes")) << event.dump();
 }
 
+// Values decoded with DWARF's types, on every Go release of the matrix.
+class TraceValuesBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(TraceValuesBpf, "default");
+
 // A swap of two strings, spawned; the values include bytes that need escaping.
-TEST(TraceValuesBpf, SwapOfTwoStrings) {
+TEST_P(TraceValuesBpf, SwapOfTwoStrings) {
   const std::string x = "a\"b\\ \xc3\xa9", y = std::string("x\x01y\nz");
-  TraceRun t = RunTraceJson({"main.swap", "--", Fixture("swapper.default"), x, y});
+  TraceRun t = RunTraceJson({"main.swap", "--", GoFixture("swapper"), x, y});
   ExpectCleanRun(t, 1);
   EXPECT_EQ(t.run.out, y + " " + x + "\n");
   ASSERT_EQ(t.events.size(), 1u);
@@ -41,10 +46,9 @@ TEST(TraceValuesBpf, SwapOfTwoStrings) {
 }
 
 // The text form of the same call: one line with timestamp, ids, call, results and duration.
-TEST(TraceValuesBpf, SwapAsText) {
-  RunResult r =
-      RunGotapWithin({"trace", "main.swap", "--", Fixture("swapper.default"), "hello", "go"},
-                     std::chrono::seconds(60));
+TEST_P(TraceValuesBpf, SwapAsText) {
+  RunResult r = RunGotapWithin({"trace", "main.swap", "--", GoFixture("swapper"), "hello", "go"},
+                               std::chrono::seconds(60));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::regex line(R"(^\d\d:\d\d:\d\d\.\d{6} pid=\d+ tid=\d+ g=1 main\.swap\(x="hello", y="go"\) → )"
                   R"(\("go", "hello"\)  [0-9.]+(ns|µs|ms|s)$)");
@@ -58,9 +62,9 @@ TEST(TraceValuesBpf, SwapAsText) {
 }
 
 // --strlen N copies N bytes of a string and says how many more there were.
-TEST(TraceValuesBpf, StrlenTruncatesAndSaysBy) {
+TEST_P(TraceValuesBpf, StrlenTruncatesAndSaysBy) {
   TraceRun t =
-      RunTraceJson({"--strlen", "3", "main.swap", "--", Fixture("swapper.default"), "hello", "go"});
+      RunTraceJson({"--strlen", "3", "main.swap", "--", GoFixture("swapper"), "hello", "go"});
   ExpectCleanRun(t, 1);
   ASSERT_EQ(t.events.size(), 1u);
   Json x = Field(t.events[0], "args", "x"), r1 = Field(t.events[0], "results", "r1");
@@ -72,12 +76,15 @@ TEST(TraceValuesBpf, StrlenTruncatesAndSaysBy) {
 }
 
 // A stripped binary (no DWARF, no symtab) traced with a signature decodes exactly as the
-// DWARF-typed build does.
-TEST(TraceValuesBpf, StrippedWithSignature) {
-  ASSERT_TRUE(RunGotap({"info", Fixture("swapper.stripped")}).out.find("dwarf:              no") !=
+// DWARF-typed build does, on every Go release of the matrix.
+class TraceStrippedValuesBpf : public GoMatrixTest {};
+GOTAP_ON_GO_MATRIX(TraceStrippedValuesBpf, "stripped");
+
+TEST_P(TraceStrippedValuesBpf, StrippedWithSignature) {
+  ASSERT_TRUE(RunGotap({"info", GoFixture("swapper")}).out.find("dwarf:              no") !=
               std::string::npos);
   TraceRun t = RunTraceJson({"main.swap(x string, y string) (string, string)", "--",
-                             Fixture("swapper.stripped"), "hello", "go"});
+                             GoFixture("swapper"), "hello", "go"});
   ExpectCleanRun(t, 1);
   EXPECT_EQ(t.run.out, "go hello\n");
   ASSERT_EQ(t.events.size(), 1u);

@@ -8,14 +8,14 @@
 
 #include <filesystem>
 
-#include "../common/go_matrix.h"
+#include "fixture_matrix.h"
 #include "gobin/binary.h"
 #include "gobin/build_version.h"
 
 namespace gotap::gobin {
 namespace {
 
-using testing::MatrixBinary;
+using testing::MatrixFixture;
 
 // The standard output of `command`, or "" if it failed.
 std::string Run(const std::string& command) {
@@ -33,7 +33,7 @@ std::string GoTool(const std::string& version) {
 }
 
 // `go version BIN` prints "BIN: go1.27.3"; returns "go1.27.3".
-std::string ToolchainSays(const MatrixBinary& b) {
+std::string ToolchainSays(const MatrixFixture& b) {
   std::string out = Run("GOTOOLCHAIN=local " + GoTool(b.version) + " version '" + b.path + "'");
   auto colon = out.rfind(": ");
   if (colon == std::string::npos) return "";
@@ -42,13 +42,13 @@ std::string ToolchainSays(const MatrixBinary& b) {
   return v;
 }
 
-std::vector<MatrixBinary> Cases() {
-  auto out = testing::MatrixBinaries("ctxerr", {"default", "stripped", "pie"});
-  for (auto& b : testing::MatrixBinaries("model", {"cgo"})) out.push_back(b);
+std::vector<MatrixFixture> Cases() {
+  auto out = testing::MatrixFixtures("ctxerr", {"default", "stripped", "pie"});
+  for (auto& b : testing::MatrixFixtures("model", {"cgo"})) out.push_back(b);
   return out;
 }
 
-class BuildVersionTest : public ::testing::TestWithParam<MatrixBinary> {
+class BuildVersionTest : public ::testing::TestWithParam<MatrixFixture> {
  protected:
   void SetUp() override {
     char tmpl[] = "/tmp/gotap-buildversion-XXXXXX";
@@ -60,7 +60,7 @@ class BuildVersionTest : public ::testing::TestWithParam<MatrixBinary> {
 };
 
 TEST_P(BuildVersionTest, WithoutBuildInfoTheVersionComesFromTheRuntime) {
-  const MatrixBinary& b = GetParam();
+  const MatrixFixture& b = GetParam();
   std::string want = ToolchainSays(b);
   ASSERT_TRUE(want.starts_with("go1.")) << "go version " << b.path << ": '" << want << "'";
 
@@ -84,9 +84,7 @@ TEST_P(BuildVersionTest, WithoutBuildInfoTheVersionComesFromTheRuntime) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, BuildVersionTest, ::testing::ValuesIn(Cases()),
-                         [](const auto& info) {
-                           return info.param.program + "_" + info.param.Name();
-                         });
+                         [](const auto& info) { return info.param.Name(); });
 
 TEST(LooksLikeGoReleaseVersion, ReleasesOnly) {
   for (const char* yes : {"go1.19.8", "go1.22rc1", "go1.21beta2", "go1.27.3 X:nodwarf5", "go1.3"}) {

@@ -1,7 +1,8 @@
-// The version table's m.lockedExt/m.lockedInt against the code of stripped release builds of
-// Go 1.15 - 1.23 (esbuild from npm). runtime.unlockOSThread decrements m.lockedInt and then tests
-// `m.lockedInt == 0 && m.lockedExt == 0`, so both offsets appear as memory displacements in its
-// instructions: a table entry that is off by even one field fails here.
+// m.lockedExt/m.lockedInt, as read from the type data and as the version table has them, against
+// the code of stripped release builds of Go 1.15 - 1.23 (esbuild from npm). runtime.unlockOSThread
+// decrements m.lockedInt and then tests `m.lockedInt == 0 && m.lockedExt == 0`, so both offsets
+// appear as memory displacements in its instructions: a table entry that is off by even one field
+// fails here.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -47,21 +48,24 @@ TEST(GoroutinesLayoutNpm, LockedCountsMatchUnlockOSThread) {
     ASSERT_TRUE(binary.ok()) << binary.status().ToString();
     const gobin::Binary& b = **binary;
     ASSERT_EQ(b.go_major_minor(), version);
-    auto layout = ResolveLayout(b);
-    ASSERT_TRUE(layout.ok()) << layout.status().ToString();
-    ASSERT_EQ(layout->source, LayoutSource::kVersionTable);  // stripped: no DWARF
+    auto from_types = LayoutFromTypeData(b);
+    ASSERT_TRUE(from_types.ok()) << from_types.status().ToString();  // stripped: no DWARF
+    auto table = LayoutForVersion(version);
+    ASSERT_TRUE(table.has_value());
     auto funcs = b.FindFunctions("runtime.unlockOSThread");
     ASSERT_FALSE(funcs.empty());
     auto code = b.Code(*funcs.front());
     ASSERT_TRUE(code.has_value());
     std::set<uint64_t> disps = Displacements(b.arch(), *code);
-    EXPECT_TRUE(disps.count(layout->m.locked_int)) << layout->ToString();
-    EXPECT_TRUE(disps.count(layout->m.locked_ext)) << layout->ToString();
-    // The neighbouring table values of other versions must not match as well, or the check
-    // would not tell them apart.
-    for (uint64_t other : {608u, 616u, 624u}) {
-      if (other == layout->m.locked_ext) continue;
-      EXPECT_FALSE(disps.count(other) && disps.count(other + 4)) << other;
+    for (const RuntimeLayout& layout : {*from_types, *table}) {
+      EXPECT_TRUE(disps.count(layout.m.locked_int)) << layout.ToString();
+      EXPECT_TRUE(disps.count(layout.m.locked_ext)) << layout.ToString();
+      // The neighbouring values of other versions must not match as well, or the check would
+      // not tell them apart.
+      for (uint64_t other : {608u, 616u, 624u, 648u}) {
+        if (other == layout.m.locked_ext) continue;
+        EXPECT_FALSE(disps.count(other) && disps.count(other + 4)) << other;
+      }
     }
   }
 }

@@ -54,18 +54,39 @@ TEST(GoroutinesOffsets, Go119TableMatchesDwarf) {
   EXPECT_EQ(dwarf->g.startpc, 312u);
 }
 
-TEST(GoroutinesOffsets, StrippedBinaryUsesTheTable) {
+TEST(GoroutinesOffsets, StrippedBinaryUsesTypeDataCheckedByTheTable) {
   auto binary = OpenOrDie(testing::FixturePath("gstates.stripped"));
   ASSERT_NE(binary, nullptr);
   EXPECT_FALSE(LayoutFromDwarf(*binary).ok());
   auto layout = ResolveLayout(*binary);
   ASSERT_TRUE(layout.ok()) << layout.status().ToString();
-  EXPECT_EQ(layout->source, LayoutSource::kVersionTable);
+  EXPECT_EQ(layout->source, LayoutSource::kTypeData);
+  EXPECT_EQ(layout->table_check, "agrees with the go1.19 table");
+  EXPECT_TRUE(layout->disagreements.empty());
   EXPECT_EQ(layout->g.goid, 152u);
 }
 
+// A table entry that differs from what the binary says is reported field by field, and the
+// binary's value is kept.
+TEST(GoroutinesOffsets, DisagreementsNameTheFieldBothValuesAndTheSource) {
+  RuntimeLayout derived = *LayoutForVersion({1, 26});
+  derived.source = LayoutSource::kTypeData;
+  RuntimeLayout table = derived;
+  table.g.goid = 160;
+  table.m.locked_ext = 624;
+  table.g.parent_goid.reset();
+  EXPECT_EQ(CompareWithTable(derived, table, {1, 26}),
+            (std::vector<std::string>{
+                "runtime.g goid offset 152 from type-data disagrees with the go1.26 table (160)",
+                "runtime.m lockedExt offset 648 from type-data disagrees with the go1.26 table "
+                "(624)",
+                "runtime.g parentGoid offset 280 from type-data disagrees with the go1.26 table "
+                "(absent)"}));
+  EXPECT_TRUE(CompareWithTable(derived, derived, {1, 26}).empty());
+}
+
 TEST(GoroutinesOffsets, GoidAgreesWithGobinTableForEveryVersion) {
-  for (int minor = 13; minor <= 26; ++minor) {
+  for (int minor = 13; minor <= 27; ++minor) {
     auto layout = LayoutForVersion({1, minor});
     ASSERT_TRUE(layout.has_value()) << minor;
     EXPECT_EQ(layout->g.goid, gobin::GoidOffsetForVersion({1, minor}).value()) << "1." << minor;
@@ -86,7 +107,7 @@ TEST(GoroutinesOffsets, GoidAgreesWithGobinTableForEveryVersion) {
     EXPECT_GT(layout->g.ReadSize(), layout->g.startpc);
   }
   EXPECT_FALSE(LayoutForVersion({1, 12}).has_value());
-  EXPECT_FALSE(LayoutForVersion({1, 27}).has_value());
+  EXPECT_FALSE(LayoutForVersion({1, 28}).has_value());
 }
 
 TEST(GoroutinesOffsets, TailMovesWhereTheRuntimeChanged) {
@@ -97,13 +118,14 @@ TEST(GoroutinesOffsets, TailMovesWhereTheRuntimeChanged) {
   EXPECT_EQ(LayoutForVersion({1, 23})->g.goid, 160u);     // syscallbp
   EXPECT_EQ(LayoutForVersion({1, 23})->g.startpc, 304u);
   EXPECT_EQ(LayoutForVersion({1, 25})->g.sched_bp, 96u);  // gobuf.ret removed
+  EXPECT_EQ(LayoutForVersion({1, 26})->g.gopc, 288u);     // fipsOnlyBypass, ditWanted, secret
 }
 
 // m.lockedExt per version, from runtime2.go of each release (see layout.cc).
 TEST(GoroutinesOffsets, LockedExtMovesWhereTheRuntimeChanged) {
   const std::pair<int, uint64_t> expected[] = {
-      {13, 624}, {14, 624}, {15, 616}, {16, 624}, {17, 624}, {18, 616}, {19, 616},
-      {20, 616}, {21, 616}, {22, 608}, {23, 608}, {24, 608}, {25, 624}, {26, 624}};
+      {13, 624}, {14, 624}, {15, 616}, {16, 624}, {17, 624}, {18, 616}, {19, 616}, {20, 616},
+      {21, 616}, {22, 608}, {23, 608}, {24, 608}, {25, 624}, {26, 648}, {27, 648}};
   for (const auto& [minor, locked_ext] : expected) {
     EXPECT_EQ(LayoutForVersion({1, minor})->m.locked_ext, locked_ext) << "1." << minor;
   }
@@ -117,7 +139,8 @@ TEST(GoroutinesOffsets, EveryNpmBinaryGetsALayout) {
     ASSERT_NE(binary, nullptr);
     auto layout = ResolveLayout(*binary);
     ASSERT_TRUE(layout.ok()) << package << ": " << layout.status().ToString();
-    EXPECT_EQ(layout->source, LayoutSource::kVersionTable) << package;  // stripped
+    EXPECT_EQ(layout->source, LayoutSource::kTypeData) << package;  // stripped
+    EXPECT_TRUE(layout->disagreements.empty()) << package << ": " << layout->disagreements[0];
     EXPECT_EQ(layout->g.goid, binary->goid_offset().offset) << package;
   }
 }

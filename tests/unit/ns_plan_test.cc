@@ -42,18 +42,20 @@ TEST(NsRuntimeOffsets, DwarfAgreesWithTheGo119Table) {
   EXPECT_EQ(c.m_lockedext, dwarf->m_lockedext);
 }
 
-TEST(NsRuntimeOffsets, StrippedUsesTheTable) {
+TEST(NsRuntimeOffsets, StrippedUsesTypeData) {
   auto binary = OpenFixture("nshygiene.stripped");
   ASSERT_TRUE(binary);
   auto offsets = ResolveRuntimeOffsets(*binary);
   ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
-  EXPECT_EQ(offsets->source, "version-table (go1.19)");
+  EXPECT_EQ(offsets->source, "type-data");
+  EXPECT_TRUE(offsets->disagreements.empty());
   EXPECT_EQ(offsets->g_lockedm, 232u);
   EXPECT_EQ(offsets->m_lockedext, 616u);
   EXPECT_EQ(offsets->g_goid, binary->goid_offset().offset);
 }
 
-// Stripped release builds of Go 1.15 - 1.23 (amd64 and arm64): gotap ns used to know go1.19 only.
+// Stripped release builds of Go 1.15 - 1.23 (amd64 and arm64): gotap ns used to know go1.19 only;
+// their type data gives the same offsets as the version table.
 TEST(NsRuntimeOffsets, StrippedNpmBinariesOfEveryVersion) {
   for (const char* package :
        {"esbuild-linux-64@0.8.0", "esbuild-linux-64@0.8.57", "esbuild-linux-64@0.14.54",
@@ -64,7 +66,8 @@ TEST(NsRuntimeOffsets, StrippedNpmBinariesOfEveryVersion) {
     auto offsets = ResolveRuntimeOffsets(**binary);
     ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
     auto [major, minor] = (*binary)->go_major_minor();
-    EXPECT_EQ(offsets->source, fmt::format("version-table (go{}.{})", major, minor));
+    EXPECT_EQ(offsets->source, "type-data");
+    EXPECT_TRUE(offsets->disagreements.empty());
     auto layout = goroutines::LayoutForVersion({major, minor});
     ASSERT_TRUE(layout);
     EXPECT_EQ(offsets->g_lockedm, layout->g.lockedm);
@@ -85,6 +88,8 @@ TEST(NsRuntimeOffsets, SourceNamesDwarfOrTheTableEntry) {
             "(version-table (go1.22))");
   layout.source = goroutines::LayoutSource::kDwarf;
   EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, {1, 22}).source, "dwarf");
+  layout.source = goroutines::LayoutSource::kTypeData;
+  EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, {1, 22}).source, "type-data");
 }
 
 size_t CountRole(const NsPlan& plan, uint32_t role) {

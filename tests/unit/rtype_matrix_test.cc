@@ -6,15 +6,15 @@
 
 #include <algorithm>
 
-#include "../common/go_matrix.h"
 #include "decode/iface.h"
+#include "fixture_matrix.h"
 #include "gobin/binary.h"
 #include "gobin/rtype.h"
 
 namespace gotap::gobin {
 namespace {
 
-using testing::MatrixBinary;
+using testing::MatrixFixture;
 
 // Dynamic types ctxerr itself creates (errors.New, fmt.Errorf("%w"), os.Open,
 // context.WithValue/WithCancel/WithTimeout), so every build of it has their descriptors.
@@ -22,11 +22,11 @@ const char* const kMadeByCtxerr[] = {"*errors.errorString", "*fmt.wrapError",
                                      "*fs.PathError",       "*context.valueCtx",
                                      "*context.cancelCtx",  "*context.timerCtx"};
 
-std::vector<MatrixBinary> Cases() {
-  return testing::MatrixBinaries("ctxerr", {"default", "stripped", "pie"});
+std::vector<MatrixFixture> Cases() {
+  return testing::MatrixFixtures("ctxerr", {"default", "stripped", "pie"});
 }
 
-class RuntimeTypesMatrixTest : public ::testing::TestWithParam<MatrixBinary> {
+class RuntimeTypesMatrixTest : public ::testing::TestWithParam<MatrixFixture> {
  protected:
   void SetUp() override {
     auto binary = Binary::Open(GetParam().path);
@@ -52,7 +52,7 @@ class RuntimeTypesMatrixTest : public ::testing::TestWithParam<MatrixBinary> {
 
 TEST(GoMatrix, ListsEveryToolchainForCtxerr) {
   std::set<std::string> versions;
-  for (const MatrixBinary& b : Cases()) versions.insert(b.version);
+  for (const MatrixFixture& b : Cases()) versions.insert(b.version);
   EXPECT_GE(versions.size(), 8u) << "build/fixtures/matrix.txt missing or short";
 }
 

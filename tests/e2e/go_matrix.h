@@ -1,0 +1,49 @@
+// The Go version matrix of the fixtures (tests/fixtures/CMakeLists.txt): every program built by
+// every Go toolchain of the test matrix as <program>-go<version>.<variant>, listed in
+// build/fixtures/matrix.txt. Live suites run over it as gtest value-parameterized tests, so a
+// suite covers each Go release the build produced instead of a hand-kept list.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "trace_events.h"
+
+namespace gotap::testing {
+
+struct GoBuild {
+  std::string version;  // "1.27"
+  std::string variant;  // "default", "stripped", "pie", "cgo"
+};
+
+// The (version, variant) pairs of matrix.txt whose variant is one of `variants`, oldest version
+// first. A missing or empty matrix.txt is a test failure, not an empty suite.
+std::vector<GoBuild> MatrixBuilds(const std::vector<std::string>& variants);
+
+// The path of `program` built as `build`, e.g. .../fixtures/swapper-go1.27.stripped.
+std::string MatrixFixture(const std::string& program, const GoBuild& build);
+
+// "go1_27_stripped": a test-name suffix (gtest allows only [A-Za-z0-9_]).
+std::string BuildName(const ::testing::TestParamInfo<GoBuild>& info);
+
+// `gotap trace --json ARGS...` run once per distinct ARGS for the whole test binary, so the tests
+// of a suite share one traced run of each build instead of one each.
+const TraceRun& SharedTraceRun(const std::vector<std::string>& args);
+
+// A live suite that runs once per Go build.
+class GoMatrixTest : public ::testing::TestWithParam<GoBuild> {
+ protected:
+  std::string GoFixture(const std::string& program) const {
+    return MatrixFixture(program, GetParam());
+  }
+};
+
+}  // namespace gotap::testing
+
+// Runs SUITE (a GoMatrixTest) on every build of the matrix whose variant is listed.
+#define GOTAP_ON_GO_MATRIX(suite, ...)                                                         \
+  INSTANTIATE_TEST_SUITE_P(Go, suite,                                                          \
+                           ::testing::ValuesIn(::gotap::testing::MatrixBuilds({__VA_ARGS__})), \
+                           ::gotap::testing::BuildName)
