@@ -1,5 +1,6 @@
 #include "cli/app.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
@@ -52,6 +53,12 @@ void AddValueOptions(CLI::App* cmd, TraceOptions& o) {
 int Run(int argc, char** argv) {
   CLI::App app{"gotap: trace live Go programs from outside, with eBPF, the way Go sees them."};
   app.require_subcommand(1);
+  // Command-line errors look like every other error: one line, "gotap: " once.
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    return fmt::format("gotap: {} (see gotap --help)\n", what);
+  });
   app.footer(
       "Examples:\n"
       "  gotap info ./server                     # Go version, ABI, functions, goid offset\n"

@@ -29,6 +29,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
         {"path", options.binary},
         {"arch", elf::MachineName(binary->machine())},
         {"go_version", binary->go_version()},
+        {"go_version_source", binary->go_version_source()},
         {"abi", gobin::AbiName(binary->abi())},
         {"module", module},
         {"pclntab_version", gobin::PclntabVersionName(binary->pclntab().version())},
@@ -51,7 +52,8 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   };
   row("path:", EscapeForTerminal(options.binary));
   row("arch:", elf::MachineName(binary->machine()));
-  row("go version:", EscapeForTerminal(binary->go_version()));
+  row("go version:", fmt::format("{} (from {})", EscapeForTerminal(binary->go_version()),
+                                 binary->go_version_source()));
   row("abi:", gobin::AbiName(binary->abi()));
   row("module:", module.empty() ? "-" : EscapeForTerminal(module));
   row("pclntab:",

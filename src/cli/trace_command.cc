@@ -195,7 +195,7 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     graph_options.min_ns = *ns;
   }
   if (options.record && options.output.empty()) {
-    return fail(kExitBadInput, "gotap record needs -o FILE (the trace-event JSON to write)");
+    return fail(kExitBadInput, "record needs -o FILE (the trace-event JSON to write)");
   }
 
   // From here on a signal ends the run cleanly (the files finished, the summary printed).

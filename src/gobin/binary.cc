@@ -6,6 +6,7 @@
 #include <map>
 
 #include "arch/arg_load_tracker.h"
+#include "gobin/build_version.h"
 #include "gobin/locate.h"
 #include "gobin/runtime_structs.h"
 #include "gobin/version_tables.h"
@@ -68,15 +69,27 @@ Status Binary::Load(Bytes bytes) {
   pclntab_.emplace(std::move(parsed).value());
   if (pclntab_->functions().empty()) return Malformed("pclntab lists no functions");
 
+  has_dwarf_ =
+      elf_->FindSection(".debug_info") != nullptr || elf_->FindSection(".zdebug_info") != nullptr;
+  FindAbiWrappers();
+  RecoverGenericNames();
+  if (!build_info_ || build_info_->MajorMinor().first == 0) {
+    // Build info removed: the runtime's own copy of the version, found among the data
+    // (schedinit's code settles a tie). Before the ABI, which depends on it.
+    auto schedinit = FindFunctions("runtime.schedinit");
+    std::optional<Bytes> code;
+    uint64_t entry = 0;
+    if (!schedinit.empty() && arch() == arch::Arch::kX86_64) {
+      code = Code(*schedinit.front());
+      entry = schedinit.front()->entry;
+    }
+    runtime_build_version_ = FindRuntimeBuildVersion(*elf_, code, entry);
+  }
   auto [major, minor] = go_major_minor();
   bool register_abi = elf_->machine() == elf::Machine::kX86_64
                           ? std::pair{major, minor} >= std::pair{1, 17}
                           : std::pair{major, minor} >= std::pair{1, 18};
   abi_ = register_abi ? Abi::kRegister : Abi::kStack;
-  has_dwarf_ =
-      elf_->FindSection(".debug_info") != nullptr || elf_->FindSection(".zdebug_info") != nullptr;
-  FindAbiWrappers();
-  RecoverGenericNames();
   return Status::Ok();
 }
 
@@ -85,6 +98,7 @@ std::pair<int, int> Binary::go_major_minor() const {
     auto v = build_info_->MajorMinor();
     if (v.first != 0) return v;
   }
+  if (runtime_build_version_) return ParseGoVersion(*runtime_build_version_);
   if (!pclntab_) return {0, 0};
   // Without build info, the table format bounds the version; take its first release.
   switch (pclntab_->version()) {
@@ -102,8 +116,15 @@ std::pair<int, int> Binary::go_major_minor() const {
 
 std::string Binary::go_version() const {
   if (build_info_ && !build_info_->go_version.empty()) return build_info_->go_version;
+  if (runtime_build_version_) return *runtime_build_version_;
   auto [major, minor] = go_major_minor();
   return fmt::format("go{}.{}?", major, minor);
+}
+
+const char* Binary::go_version_source() const {
+  if (build_info_ && !build_info_->go_version.empty()) return "build info";
+  if (runtime_build_version_) return "runtime.buildVersion";
+  return "pclntab format";
 }
 
 const GoidOffset& Binary::goid_offset() const {

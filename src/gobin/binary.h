@@ -49,8 +49,11 @@ class Binary {
   }
   // Absent for Go < 1.13 or a binary whose build info was removed.
   const std::optional<BuildInfo>& build_info() const { return build_info_; }
-  // "go1.19.8" from build info, else "go1.X?" inferred from the pclntab format.
+  // "go1.19.8" from build info, else from runtime.buildVersion (when build info was removed),
+  // else "go1.X?" inferred from the pclntab format.
   std::string go_version() const;
+  // Where go_version() came from: "build info", "runtime.buildVersion" or "pclntab format".
+  const char* go_version_source() const;
   std::pair<int, int> go_major_minor() const;
   Abi abi() const { return abi_; }
   const Pclntab& pclntab() const { return *pclntab_; }
@@ -100,6 +103,8 @@ class Binary {
   std::string path_;
   std::optional<elf::ElfFile> elf_;  // set by Load
   std::optional<BuildInfo> build_info_;
+  // runtime.buildVersion's text, looked for only when build info has no version.
+  std::optional<std::string> runtime_build_version_;
   std::optional<Pclntab> pclntab_;  // set by Load
   const char* pclntab_found_by_ = "";
   std::optional<Moduledata> moduledata_;

@@ -13,32 +13,18 @@ constexpr uint64_t kTextOffset = 176;
 constexpr uint64_t kTypesOffset118 = 280;
 constexpr uint64_t kTypesOffset120 = 296;
 
-// What follows `types` (runtime/symtab.go, cmd/link/internal/ld/symtab.go):
-//   Go 1.18-1.26: types, etypes, rodata, gofunc[, epclntab (1.26)]
-//   Go 1.27:      types, typedesclen, etypes, itaboffset, itabsize, rodata, gofunc, epclntab
-// In the newer layout the itab block ends the type data: types + itaboffset + itabsize == etypes,
-// and the word after types is a length, smaller than the data it measures. That is checked on
-// the words themselves, so an unknown layout leaves the fields absent instead of misread.
-struct TailFields {
-  std::optional<uint64_t> etypes;
-  std::optional<uint64_t> gofunc;
-};
-
-TailFields ReadTail(const elf::ElfFile& elf, uint64_t types_vaddr, uint64_t types) {
-  auto word = [&](int i) { return ReadLinkTimeWord(elf, types_vaddr + 8 * uint64_t(i)); };
-  TailFields tail;
-  auto w1 = word(1), w2 = word(2), w3 = word(3), w4 = word(4);
-  if (!w1 || !w2 || !w3 || !w4) return tail;
-  bool itab_block = *w2 > types && *w1 <= *w2 - types && *w3 <= *w2 - types &&
-                    *w4 <= *w2 - types - *w3 && types + *w3 + *w4 == *w2;
-  if (itab_block) {
-    tail.etypes = *w2;
-    tail.gofunc = word(6);
-  } else if (*w1 > types) {
-    tail.etypes = *w1;
-    tail.gofunc = *w3;
+// Go 1.27 (runtime/symtab.go) writes `types, typedesclen, etypes, itaboffset, itabsize, rodata,
+// gofunc` where Go 1.20-1.26 wrote `types, etypes, rodata, gofunc`. The word after `types` tells
+// them apart: before 1.27 it is etypes, an address above types; in 1.27 it is a length, and the
+// itab run must end inside [types, etypes). Returns the runs iff the words read that way.
+std::optional<TypeDescriptorRuns> Go127Runs(uint64_t types, uint64_t after_types, uint64_t etypes,
+                                            uint64_t itab_offset, uint64_t itab_size) {
+  if (types == 0 || after_types >= types || etypes <= types) return std::nullopt;
+  uint64_t span = etypes - types;
+  if (after_types > span || itab_offset > span || itab_size > span - itab_offset) {
+    return std::nullopt;
   }
-  return tail;
+  return TypeDescriptorRuns{after_types, itab_offset, itab_size};
 }
 
 // go:func.* holds inline trees and other funcdata: read-only data, never code. A word that does
@@ -69,9 +55,19 @@ std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, uint64_t pclnt
   uint64_t types_at = go120 ? kTypesOffset120 : kTypesOffset118;
   md.types = word(types_at);
   if (!md.types || *md.types == 0) return md;
-  TailFields tail = ReadTail(elf, loc->vaddr + types_at, *md.types);
-  md.etypes = tail.etypes;
-  if (tail.gofunc && PlausibleFuncdataBase(elf, *tail.gofunc)) md.gofunc = tail.gofunc;
+  if (go120) {
+    auto w = [&](int i) { return word(types_at + 8 * i).value_or(0); };
+    md.runs = Go127Runs(*md.types, w(1), w(2), w(3), w(4));
+  }
+  std::optional<uint64_t> gofunc;
+  if (md.runs) {
+    md.etypes = word(types_at + 16);
+    gofunc = word(types_at + 48);  // after itaboffset, itabsize and rodata
+  } else {
+    md.etypes = word(types_at + 8);
+    gofunc = word(types_at + 24);  // after etypes and rodata
+  }
+  if (gofunc && PlausibleFuncdataBase(elf, *gofunc)) md.gofunc = gofunc;
   return md;
 }
 

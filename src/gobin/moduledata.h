@@ -12,6 +12,16 @@
 
 namespace gotap::gobin {
 
+// Go 1.27 dropped the typelinks/itablinks slices (and the .typelink/.itablink sections): the
+// type descriptors the runtime enumerates sit in one run at the start of [types, etypes), and
+// the linker's itabs in another run inside it. These are the bounds of both runs, as offsets
+// from `types`.
+struct TypeDescriptorRuns {
+  uint64_t typelinks_end = 0;  // moduledata.typedesclen: [types + ptrsize, types + this)
+  uint64_t itabs_begin = 0;    // moduledata.itaboffset
+  uint64_t itabs_size = 0;     // moduledata.itabsize
+};
+
 struct Moduledata {
   uint64_t vaddr = 0;
   std::optional<uint64_t> text;  // runtime.text: base of functab entry offsets
@@ -20,10 +30,12 @@ struct Moduledata {
   std::optional<uint64_t> gofunc;
   std::optional<uint64_t> types;  // [types, etypes) holds every runtime._type
   std::optional<uint64_t> etypes;
+  // Present iff the moduledata has the Go 1.27 layout (typedesclen after types).
+  std::optional<TypeDescriptorRuns> runs;
 };
 
 // `go_version` is {major, minor} from build info, or {0, 0} if unknown (then the pclntab
-// version decides between layouts).
+// version decides between layouts). The Go 1.27 layout is recognised from the bytes.
 std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, uint64_t pclntab_vaddr,
                                          PclntabVersion version, std::pair<int, int> go_version);
 

@@ -11,7 +11,7 @@ constexpr uint64_t kTypeSize = 48;
 constexpr uint64_t kSizeAt = 0, kTflagAt = 20, kKindAt = 23, kStrAt = 40;
 constexpr uint64_t kPtrElemAt = kTypeSize;  // ptrtype: _type, then elem *_type
 constexpr uint64_t kItabTypeAt = 8;
-constexpr uint8_t kTflagExtraStar = 1 << 1;
+constexpr uint8_t kTflagExtraStar = 1 << 1, kTflagDirectIface = 1 << 5;
 constexpr uint8_t kKindMask = 0x1f, kKindDirectIface = 1 << 5;
 // A name longer than this is not a type name we print.
 constexpr uint64_t kMaxNameLength = 4096;
@@ -21,13 +21,6 @@ uint64_t TypesFieldOffset(std::pair<int, int> v) {
   if (v < std::pair{1, 16}) return 200;
   if (v < std::pair{1, 20}) return 280;
   return 296;
-}
-
-// The linker's .typelink / .itablink section; in PIE binaries (internal linking) they are
-// named .data.rel.ro.typelink / .data.rel.ro.itablink.
-const elf::Section* FindLinkSection(const elf::ElfFile& elf, std::string_view name) {
-  if (const elf::Section* s = elf.FindSection(name)) return s;
-  return elf.FindSection(".data.rel.ro" + std::string(name));
 }
 
 }  // namespace
@@ -56,7 +49,10 @@ StatusOr<RuntimeTypes> RuntimeTypes::Load(const Binary& binary) {
   auto v = binary.go_major_minor();
   const auto& md = binary.moduledata();
   if (md && md->types && md->etypes) {
-    return RuntimeTypes(elf, *md->types, *md->etypes, v.second);
+    if (*md->types == 0 || *md->etypes <= *md->types) {
+      return Malformed("moduledata at {:#x} has no plausible types range", md->vaddr);
+    }
+    return RuntimeTypes(elf, *md->types, *md->etypes, v.second, md->runs);
   }
   ASSIGN_OR_RETURN(TableLocation pclntab, LocatePclntab(elf));
   std::optional<TableLocation> loc = LocateModuledata(elf, pclntab.vaddr);
@@ -80,7 +76,9 @@ std::optional<RuntimeType> RuntimeTypes::TypeAt(uint64_t vaddr) const {
   t.tflag = *r.U8(kTflagAt);
   uint8_t kind = *r.U8(kKindAt);
   t.kind = static_cast<GoKind>(kind & kKindMask);
-  t.direct_iface = kind & kKindDirectIface;
+  // Go <= 1.25 flags direct interface values in the kind byte, Go >= 1.26 in tflag (the same
+  // bit, unused by the other field in either era).
+  t.direct_iface = (kind & kKindDirectIface) || (t.tflag & kTflagDirectIface);
   if (t.kind > GoKind::kUnsafePointer) return std::nullopt;
   int32_t str = static_cast<int32_t>(*r.U32(kStrAt));
   uint64_t name_at = types_ + static_cast<uint64_t>(static_cast<int64_t>(str));
@@ -138,24 +136,9 @@ std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::stri
       vaddr = *t->elem;  // *T leads to T
     }
   };
-  if (const elf::Section* s = FindLinkSection(*elf_, ".typelink")) {
-    if (auto data = elf_->SectionData(*s)) {
-      ByteReader r(*data);
-      for (uint64_t at = 0; at + 4 <= r.size(); at += 4) {
-        int32_t off = static_cast<int32_t>(*r.U32(at));
-        consider(types_ + static_cast<uint64_t>(static_cast<int64_t>(off)));
-      }
-    }
-  }
-  if (const elf::Section* s = FindLinkSection(*elf_, ".itablink")) {
-    if (auto data = elf_->SectionData(*s)) {
-      ByteReader r(*data);
-      for (uint64_t at = 0; at + 8 <= r.size(); at += 8) {
-        auto itab = ReadLinkTimeWord(*elf_, s->vaddr + at);
-        if (!itab) continue;
-        if (auto type = ItabType(*itab)) consider(*type);
-      }
-    }
+  for (uint64_t vaddr : TypelinkTypes()) consider(vaddr);
+  for (uint64_t itab : ItabAddresses()) {
+    if (auto type = ItabType(itab)) consider(*type);
   }
   return found;
 }
@@ -204,15 +187,9 @@ std::optional<uint64_t> RuntimeTypes::PtrToThis(uint64_t vaddr) const {
 
 std::vector<std::pair<uint64_t, uint64_t>> RuntimeTypes::Itabs() const {
   std::vector<std::pair<uint64_t, uint64_t>> out;
-  const elf::Section* s = FindLinkSection(*elf_, ".itablink");
-  if (s == nullptr) return out;
-  auto data = elf_->SectionData(*s);
-  if (!data) return out;
-  for (uint64_t at = 0; at + 8 <= data->size(); at += 8) {
-    auto itab = ReadLinkTimeWord(*elf_, s->vaddr + at);
-    if (!itab) continue;
-    auto inter = ReadLinkTimeWord(*elf_, *itab);
-    auto type = ItabType(*itab);
+  for (uint64_t itab : ItabAddresses()) {
+    auto inter = ReadLinkTimeWord(*elf_, itab);
+    auto type = ItabType(itab);
     if (inter && type) out.emplace_back(*inter, *type);
   }
   return out;
@@ -224,15 +201,7 @@ std::vector<uint64_t> RuntimeTypes::LinkedTypes(size_t limit) const {
   auto push = [&](uint64_t vaddr) {
     if (order.size() < limit && seen.insert(vaddr).second && TypeAt(vaddr)) order.push_back(vaddr);
   };
-  if (const elf::Section* s = FindLinkSection(*elf_, ".typelink")) {
-    if (auto data = elf_->SectionData(*s)) {
-      ByteReader r(*data);
-      for (uint64_t at = 0; at + 4 <= r.size(); at += 4) {
-        push(types_ +
-             static_cast<uint64_t>(static_cast<int64_t>(static_cast<int32_t>(*r.U32(at)))));
-      }
-    }
-  }
+  for (uint64_t vaddr : TypelinkTypes()) push(vaddr);
   for (const auto& [inter, type] : Itabs()) push(type);
   // `order` grows while it is walked: each type's neighbours join the end.
   for (size_t i = 0; i < order.size() && order.size() < limit; ++i) {

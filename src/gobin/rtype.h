@@ -17,6 +17,7 @@
 
 #include "base/byte_reader.h"
 #include "elf/elf_file.h"
+#include "gobin/moduledata.h"
 
 namespace gotap::gobin {
 
@@ -78,9 +79,12 @@ class RuntimeTypes {
  public:
   // Needs moduledata (types base); kNotFound when it cannot be located.
   static StatusOr<RuntimeTypes> Load(const Binary& binary);
-  // For tests: the pieces Load finds. `go_minor` picks the name encoding (1.x).
-  RuntimeTypes(const elf::ElfFile& elf, uint64_t types, uint64_t etypes, int go_minor)
-      : elf_(&elf), types_(types), etypes_(etypes), go_minor_(go_minor) {}
+  // For tests: the pieces Load finds. `go_minor` picks the name encoding (1.x); `runs` is
+  // moduledata's Go 1.27 description of where the linked types and itabs are (absent: the
+  // .typelink/.itablink sections list them).
+  RuntimeTypes(const elf::ElfFile& elf, uint64_t types, uint64_t etypes, int go_minor,
+               std::optional<TypeDescriptorRuns> runs = std::nullopt)
+      : elf_(&elf), types_(types), etypes_(etypes), go_minor_(go_minor), runs_(runs) {}
 
   // The type whose descriptor starts at `vaddr`; nullopt when vaddr is outside [types, etypes)
   // or its bytes are malformed.
@@ -114,10 +118,22 @@ class RuntimeTypes {
   uint64_t types() const { return types_; }
   uint64_t etypes() const { return etypes_; }
 
+  // The types the runtime lists for reflect (typelinks): the .typelink section's offsets, or
+  // in Go 1.27 the descriptors laid end to end in the first run. In file order; a walk that
+  // meets a malformed descriptor stops there.
+  std::vector<uint64_t> TypelinkTypes() const;
+  // The addresses of the itabs the linker built: the .itablink section's pointers, or in Go
+  // 1.27 the itabs laid end to end in their run.
+  std::vector<uint64_t> ItabAddresses() const;
+  // Go 1.27's abi.(*Type).DescriptorSize: the bytes the descriptor at `vaddr` takes up to the
+  // next one (kind struct, uncommon type, trailing arrays, methods); nullopt if malformed.
+  std::optional<uint64_t> DescriptorSize(uint64_t vaddr) const;
+
  private:
   const elf::ElfFile* elf_;  // never null
   uint64_t types_, etypes_;
   int go_minor_;
+  std::optional<TypeDescriptorRuns> runs_;
 };
 
 }  // namespace gotap::gobin

@@ -300,14 +300,14 @@ std::string NsSummary::ToText() const {
     return it == per_kind.end() ? uint64_t{0} : it->second;
   };
   std::string out = fmt::format(
-      "gotap ns: {} unlock_in_foreign_ns, {} poisoned_thread, {} child_not_inheriting, {} "
+      "gotap: ns: {} unlock_in_foreign_ns, {} poisoned_thread, {} child_not_inheriting, {} "
       "ns_syscall in {:.2f}s ({}); events lost {}\n",
       count(GOTAP_NS_EV_UNLOCK_FOREIGN), count(GOTAP_NS_EV_POISONED_USE),
       count(GOTAP_NS_EV_NO_INHERIT), count(GOTAP_NS_EV_SYSCALL), seconds,
       stop_reason.empty() ? "stopped" : stop_reason, lost);
-  out += violations() ? fmt::format("gotap ns: {} violation{} (exit 3)\n", violations(),
+  out += violations() ? fmt::format("gotap: ns: {} violation{} (exit 3)\n", violations(),
                                     violations() == 1 ? "" : "s")
-                      : "gotap ns: no violation\n";
+                      : "gotap: ns: no violation\n";
   return out;
 }
 

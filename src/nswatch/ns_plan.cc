@@ -60,7 +60,7 @@ int16_t ResultRegisterOffset(gobin::Abi abi) {
 StatusOr<NsPlan> PlanNsWatch(const gobin::Binary& binary, const std::vector<std::string>& probes,
                              size_t max_functions) {
   if (binary.arch() != arch::Arch::kX86_64) {
-    return Unsupported("gotap ns supports x86-64 binaries only (it finds g through fs_base)");
+    return Unsupported("ns supports x86-64 binaries only (it finds g through fs_base)");
   }
   NsPlan plan;
   ASSIGN_OR_RETURN(plan.offsets, ResolveRuntimeOffsets(binary));

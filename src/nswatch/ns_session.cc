@@ -54,7 +54,7 @@ StatusOr<NsSession> NsSession::Create(const gotap_ns_config& config) {
   RETURN_IF_ERROR(bpf::CheckTracingCapabilities());
   RETURN_IF_ERROR(bpf::CheckKernelBtf());
   ASSIGN_OR_RETURN(bool multi, bpf::HasUprobeMultiLink());
-  if (!multi) return Unsupported("gotap ns needs uprobe_multi links (Linux 6.10+)");
+  if (!multi) return Unsupported("ns needs uprobe_multi links (Linux 6.10+)");
   auto state = std::make_unique<State>();
   state->skel.reset(gotap_ns_bpf__open());
   if (!state->skel) return IoError("opening the embedded ns BPF object: {}", std::strerror(errno));

@@ -39,7 +39,7 @@ StatusOr<RuntimeOffsets> ResolveRuntimeOffsets(const gobin::Binary& binary) {
   auto layout = goroutines::ResolveLayout(binary);
   if (!layout.ok()) {
     return Unsupported(
-        "gotap ns cannot locate runtime.g/runtime.m fields: {}; build the target without "
+        "ns cannot locate runtime.g/runtime.m fields: {}; build the target without "
         "-ldflags='-s -w' so it keeps DWARF",
         layout.status().message());
   }

@@ -1,12 +1,14 @@
 // Live tracing (root, real BPF) of interface values whose dynamic types are the program's own
 // structs (by value and by pointer, nested, cut at the probe's copy limit, a custom error type)
 // and of a real *net.OpError from dialing a closed port: gotap lays them out from the runtime
-// type data alone, so the stripped build must read the same.
+// type data alone, so the stripped build must read the same. Over the whole Go version matrix
+// (build/fixtures/matrix.txt), default and stripped.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <regex>
 
+#include "../unit/fixture_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -19,9 +21,9 @@ std::string Printed(const std::string& out, const std::string& prefix) {
   return m[1];
 }
 
-void CheckValues(const std::string& fixture, const std::vector<std::string>& probes) {
+void CheckValues(const std::string& path, const std::vector<std::string>& probes) {
   std::vector<std::string> args = probes;
-  args.insert(args.end(), {"--", Fixture(fixture)});
+  args.insert(args.end(), {"--", path});
   TraceRun t = RunTraceJson(args);
   ExpectCleanRun(t, 8);
   std::map<int64_t, Json> v;
@@ -68,13 +70,24 @@ void CheckValues(const std::string& fixture, const std::vector<std::string>& pro
   EXPECT_EQ(err["error"], printed) << dials[0].dump();
 }
 
-TEST(IfaceValuesBpf, StructsAndNetErrors) {
-  CheckValues("ifaces.default", {"main.show", "main.dial"});
+std::vector<MatrixFixture> IfacesBuilds() {
+  return MatrixFixtures("ifaces", {"default", "stripped"});
 }
 
-TEST(IfaceValuesBpf, StructsAndNetErrorsStripped) {
-  CheckValues("ifaces.stripped", {"main.show(i int, v any) int", "main.dial(addr string) error"});
+class IfaceMatrixBpf : public ::testing::TestWithParam<MatrixFixture> {};
+
+TEST(IfaceMatrix, ListsEveryToolchain) { EXPECT_GE(IfacesBuilds().size(), 16u); }
+
+TEST_P(IfaceMatrixBpf, StructsAndNetErrors) {
+  if (GetParam().variant == "stripped") {
+    CheckValues(GetParam().path, {"main.show(i int, v any) int", "main.dial(addr string) error"});
+  } else {
+    CheckValues(GetParam().path, {"main.show", "main.dial"});
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Ifaces, IfaceMatrixBpf, ::testing::ValuesIn(IfacesBuilds()),
+                         [](const auto& info) { return info.param.Name(); });
 
 // The text form, as a user reads it.
 TEST(IfaceValuesBpf, AsText) {

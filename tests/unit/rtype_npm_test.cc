@@ -1,6 +1,7 @@
 // Reading runtime type descriptors from real stripped binaries built by Go 1.15 to 1.23
-// (esbuild from npm): names in both encodings (2-byte length before Go 1.17, uvarint since),
-// the error and context types gotap decodes, and their sizes, which must equal the layouts
+// (esbuild from npm), 1.26 (esbuild 0.28.2) and 1.27 (lefthook, whose type data has no
+// .typelink/.itablink sections): names in both encodings (2-byte length before Go 1.17, uvarint
+// since), the error and context types gotap decodes, and their sizes, which must equal the layouts
 // gotap assumes for that Go version (go-internals.md §7).
 #include <gtest/gtest.h>
 
@@ -14,6 +15,7 @@ namespace {
 
 struct Case {
   std::string package;
+  std::string file;  // the binary in the package
   std::pair<int, int> go;
   uint64_t cancel_ctx_size, timer_ctx_size;
   bool empty_ctx;  // context.emptyCtx is an int (<= 1.20) rather than backgroundCtx structs
@@ -21,20 +23,26 @@ struct Case {
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.package; }
 
+// Sizes for Go 1.26 and 1.27: DWARF of the ctxerr fixture built by those toolchains.
 const Case kCases[] = {
-    {"esbuild-linux-64@0.8.0", {1, 15}, 56, 88, true},
-    {"esbuild-linux-64@0.8.57", {1, 16}, 56, 88, true},
-    {"esbuild-linux-64@0.14.54", {1, 19}, 64, 96, true},
-    {"@esbuild+linux-x64@0.20.2", {1, 20}, 80, 40, true},  // timerCtx{*cancelCtx, ...}
-    {"@esbuild+linux-x64@0.24.2", {1, 23}, 80, 112, false},
-    {"@esbuild+linux-arm64@0.24.2", {1, 23}, 80, 112, false},
+    {"esbuild-linux-64@0.8.0", "bin/esbuild", {1, 15}, 56, 88, true},
+    {"esbuild-linux-64@0.8.57", "bin/esbuild", {1, 16}, 56, 88, true},
+    {"esbuild-linux-64@0.14.54", "bin/esbuild", {1, 19}, 64, 96, true},
+    {"@esbuild+linux-x64@0.20.2", "bin/esbuild", {1, 20}, 80, 40, true},  // timerCtx{*cancelCtx,
+                                                                          // ...}
+    {"@esbuild+linux-x64@0.24.2", "bin/esbuild", {1, 23}, 80, 112, false},
+    {"@esbuild+linux-arm64@0.24.2", "bin/esbuild", {1, 23}, 80, 112, false},
+    {"@esbuild+linux-x64@0.28.2", "bin/esbuild", {1, 26}, 80, 112, false},
+    {"lefthook-linux-x64@2.2.4", "bin/lefthook", {1, 27}, 80, 112, false},
 };
+
+std::string PathOf(const Case& c) { return testing::NpmPackageFile(c.package, c.file); }
 
 class RuntimeTypesNpmTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(RuntimeTypesNpmTest, FindsErrorAndContextTypesWithTheirLayouts) {
   const Case& c = GetParam();
-  auto binary = Binary::Open(testing::NpmBinaryPath(c.package));
+  auto binary = Binary::Open(PathOf(c));
   ASSERT_TRUE(binary.ok()) << binary.status().ToString() << " (run scripts/setup.sh)";
   ASSERT_EQ((*binary)->go_major_minor(), c.go);
   auto types = RuntimeTypes::Load(**binary);
@@ -77,7 +85,7 @@ TEST_P(RuntimeTypesNpmTest, FindsErrorAndContextTypesWithTheirLayouts) {
 }
 
 TEST_P(RuntimeTypesNpmTest, AddressesOutsideTheTypeDataAreNotTypes) {
-  auto binary = Binary::Open(testing::NpmBinaryPath(GetParam().package));
+  auto binary = Binary::Open(PathOf(GetParam()));
   ASSERT_TRUE(binary.ok());
   auto types = RuntimeTypes::Load(**binary);
   ASSERT_TRUE(types.ok());
@@ -102,7 +110,7 @@ std::string Layout(const RuntimeTypes& types, uint64_t vaddr) {
 
 TEST_P(RuntimeTypesNpmTest, ContextStructLayouts) {
   const Case& c = GetParam();
-  auto binary = Binary::Open(testing::NpmBinaryPath(c.package));
+  auto binary = Binary::Open(PathOf(c));
   ASSERT_TRUE(binary.ok());
   auto types = RuntimeTypes::Load(**binary);
   ASSERT_TRUE(types.ok());
@@ -119,7 +127,7 @@ TEST_P(RuntimeTypesNpmTest, ContextStructLayouts) {
   EXPECT_TRUE(cancel.starts_with("Context:context.Context@0 mu:sync.Mutex@16 ")) << cancel;
 }
 
-INSTANTIATE_TEST_SUITE_P(Esbuild, RuntimeTypesNpmTest, ::testing::ValuesIn(kCases));
+INSTANTIATE_TEST_SUITE_P(Npm, RuntimeTypesNpmTest, ::testing::ValuesIn(kCases));
 
 TEST(DecodeRuntimeName, BothLengthEncodings) {
   const uint8_t varint[] = {0x03, 0x05, 'a', '.', 'b', 'c', 'd', 'x'};

@@ -13,9 +13,15 @@ inline std::string FixturePath(const std::string& name) {
   return std::string(GOTAP_FIXTURE_DIR) + "/" + name;
 }
 
-// `package` as cached by setup.sh, e.g. "@esbuild+linux-x64@0.24.2".
+// `file` of `package` as cached by scripts/fetch_npm.sh, e.g. "@esbuild+linux-x64@0.24.2",
+// "bin/esbuild" (scripts/npm-binaries.sha256 lists them).
+inline std::string NpmPackageFile(const std::string& package, const std::string& file) {
+  return std::string(GOTAP_NPM_DIR) + "/" + package + "/" + file;
+}
+
+// esbuild's binary in `package`.
 inline std::string NpmBinaryPath(const std::string& package) {
-  return std::string(GOTAP_NPM_DIR) + "/" + package + "/bin/esbuild";
+  return NpmPackageFile(package, "bin/esbuild");
 }
 
 inline bool FileExists(const std::string& path) {
