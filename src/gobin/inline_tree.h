@@ -18,6 +18,10 @@ struct InlineSite {
   // Link-time vaddr of the copy's lowest instruction (its own code or that of a call inlined into
   // it): the copy's first pc in the function's layout, not necessarily the first one executed.
   uint64_t pc = 0;
+  // Link-time vaddr of the caller's instruction at the call site (the tree's parentPc, the
+  // inline mark): where the call happens, before any of the copy's own effects. The copy's
+  // lowest pc (`pc`) can lie earlier, e.g. a spill the compiler hoisted into the prologue.
+  uint64_t call_pc = 0;
 };
 
 class InlineIndex {

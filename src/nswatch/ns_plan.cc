@@ -78,8 +78,10 @@ StatusOr<NsPlan> PlanNsWatch(const gobin::Binary& binary, const std::vector<std:
       any = true;
     }
     if (const auto* copies = binary.inlines().SitesOf(name)) {
+      // At the call site, not the copy's lowest pc: from Go 1.23 the compiler hoists part of
+      // an inlined UnlockOSThread into its caller's prologue, before the caller's setns.
       for (const gobin::InlineSite& s : *copies) {
-        RETURN_IF_ERROR(b.Add(s.pc, role, id, 0));
+        RETURN_IF_ERROR(b.Add(s.call_pc, role, id, 0));
         any = true;
       }
     }
