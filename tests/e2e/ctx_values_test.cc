@@ -10,7 +10,7 @@
 #include <map>
 #include <regex>
 
-#include "../unit/fixture_matrix.h"
+#include "../fixture_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {

@@ -4,8 +4,6 @@
 #include <cctype>
 #include <map>
 
-#include "../fixture_matrix.h"
-
 namespace gotap::testing {
 
 std::vector<GoBuild> MatrixBuilds(const std::vector<std::string>& variants) {

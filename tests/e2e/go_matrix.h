@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "../fixture_matrix.h"
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -31,9 +32,13 @@ std::string BuildName(const ::testing::TestParamInfo<GoBuild>& info);
 // of a suite share one traced run of each build instead of one each.
 const TraceRun& SharedTraceRun(const std::vector<std::string>& args);
 
-// A live suite that runs once per Go build.
+// A live suite that runs once per Go build, with gotap's per-Go-version tables switched off
+// (GOTAP_NO_VERSION_TABLES=1): on every release, what gotap needs of the runtime must come from
+// the binary itself. (The unit tests compare the tables with the binaries.)
 class GoMatrixTest : public ::testing::TestWithParam<GoBuild> {
  protected:
+  ScopedNoVersionTables no_tables_;
+
   std::string GoFixture(const std::string& program) const {
     return MatrixPath(program, GetParam());
   }

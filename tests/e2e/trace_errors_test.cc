@@ -5,7 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../unit/fixture_matrix.h"
+#include "../fixture_matrix.h"
 #include "trace_events.h"
 #include "trace_process.h"
 

@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-#include "fixture_matrix.h"
+#include "../fixture_matrix.h"
 #include "gobin/binary.h"
 #include "gobin/build_version.h"
 

@@ -6,8 +6,8 @@
 
 #include <algorithm>
 
+#include "../fixture_matrix.h"
 #include "decode/iface.h"
-#include "fixture_matrix.h"
 #include "gobin/binary.h"
 #include "gobin/rtype.h"
 
