@@ -28,7 +28,8 @@ InlineIndex InlineIndex::Build(const Pclntab& pclntab, const InlineTreeReader& r
       }
     }
     for (int32_t i : indices) {
-      index.sites_[t.Entry(i)->callee].push_back(InlineSite{&f, first_pc[i], t.Entry(i)->parent_pc});
+      index.sites_[t.Entry(i)->callee].push_back(
+          InlineSite{&f, first_pc[i], t.Entry(i)->parent_pc});
     }
   }
   // Functions do not overlap, so pc order is caller order, then pc.
