@@ -4,7 +4,6 @@
 
 #include <cstring>
 #include <map>
-#include <set>
 #include <utility>
 
 #include "gobin/locate.h"
@@ -64,31 +63,20 @@ std::optional<std::string> FindRuntimeBuildVersion(const elf::ElfFile& elf,
                                                    std::optional<Bytes> schedinit_code,
                                                    uint64_t schedinit_entry) {
   std::map<uint64_t, std::string> candidates;  // header vaddr -> version
-  // Hostile headers may map the same bytes many times: scan each range once, and no more bytes
-  // than the file holds, so the work stays linear in its size.
-  std::set<std::pair<uint64_t, uint64_t>> seen;
-  uint64_t budget = elf.bytes().size();
-  for (const elf::Segment& seg : elf.segments()) {
-    if (seg.type != PT_LOAD || !(seg.flags & PF_W) || (seg.flags & PF_X)) continue;
-    if (!seen.emplace(seg.offset, seg.file_size).second) continue;
-    if (seg.file_size > budget) break;
-    budget -= seg.file_size;
-    auto data = ByteReader(elf.bytes()).Sub(seg.offset, seg.file_size);
-    if (!data) continue;
-    uint64_t skew = (8 - seg.vaddr % 8) % 8;
-    for (uint64_t at = skew; at + 16 <= data->size(); at += 8) {
-      uint64_t length = 0;
-      std::memcpy(&length, data->data() + at + 8, 8);
-      if (length < 5 || length > kMaxVersionLength) continue;
-      // Cheap test first: the bytes it points to must start "go1.".
-      auto ptr = ReadLinkTimeWord(elf, seg.vaddr + at);
-      if (!ptr || *ptr == 0) continue;
-      auto text = elf.ReadVaddr(*ptr, length);
-      if (!text) continue;
-      std::string_view s(reinterpret_cast<const char*>(text->data()), text->size());
-      if (LooksLikeGoReleaseVersion(s)) candidates.emplace(seg.vaddr + at, std::string(s));
-    }
-  }
+  ForEachWritableWord(elf, /*skip_executable=*/true, [&](uint64_t vaddr, Bytes rest) {
+    if (rest.size() < 16) return false;
+    uint64_t length = 0;
+    std::memcpy(&length, rest.data() + 8, 8);
+    if (length < 5 || length > kMaxVersionLength) return false;
+    // Cheap test first: the bytes it points to must start "go1.".
+    auto ptr = ReadLinkTimeWord(elf, vaddr);
+    if (!ptr || *ptr == 0) return false;
+    auto text = elf.ReadVaddr(*ptr, length);
+    if (!text) return false;
+    std::string_view s(reinterpret_cast<const char*>(text->data()), text->size());
+    if (LooksLikeGoReleaseVersion(s)) candidates.emplace(vaddr, std::string(s));
+    return false;
+  });
   if (candidates.size() == 1) return candidates.begin()->second;
   if (candidates.empty() || !schedinit_code) return std::nullopt;
   std::optional<std::string> referenced;

@@ -63,32 +63,39 @@ std::optional<TableLocation> LocateModuledata(const elf::ElfFile& elf, uint64_t 
   if (const elf::Symbol* sym = elf.FindSymbol("runtime.firstmoduledata")) {
     if (auto loc = FromVaddr(elf, sym->value, "symbol")) return loc;
   }
-  // Scan each writable segment's bytes once (hostile headers may map the same bytes many
-  // times): a word equal to the pclntab's address, or in a PIE a zero word whose RELATIVE
-  // relocation puts that address there.
-  // Stop once more bytes were scanned than the file holds (overlapping segments), so the work
-  // stays linear in the file's size.
+  // A word equal to the pclntab's address, or in a PIE a zero word whose RELATIVE relocation
+  // puts that address there.
+  std::optional<TableLocation> found;
+  ForEachWritableWord(elf, /*skip_executable=*/false, [&](uint64_t vaddr, Bytes rest) {
+    uint64_t word = 0;
+    std::memcpy(&word, rest.data(), 8);
+    if (word == 0 && elf.is_position_independent()) {
+      word = elf.RelativeRelocationAddend(vaddr).value_or(0);
+    }
+    if (word != pclntab_vaddr) return false;
+    found = FromVaddr(elf, vaddr, "scan");
+    return true;
+  });
+  return found;
+}
+
+void ForEachWritableWord(const elf::ElfFile& elf, bool skip_executable,
+                         const std::function<bool(uint64_t vaddr, Bytes rest)>& visit) {
   std::set<std::pair<uint64_t, uint64_t>> seen;
   uint64_t budget = elf.bytes().size();
   for (const elf::Segment& seg : elf.segments()) {
     if (seg.type != PT_LOAD || !(seg.flags & PF_W)) continue;
+    if (skip_executable && (seg.flags & PF_X)) continue;
     if (!seen.emplace(seg.offset, seg.file_size).second) continue;
-    if (seg.file_size > budget) break;
+    if (seg.file_size > budget) return;
     budget -= seg.file_size;
     auto data = ByteReader(elf.bytes()).Sub(seg.offset, seg.file_size);
     if (!data) continue;
     uint64_t skew = (8 - seg.vaddr % 8) % 8;
     for (uint64_t at = skew; at + 8 <= data->size(); at += 8) {
-      uint64_t word = 0;
-      std::memcpy(&word, data->data() + at, 8);
-      uint64_t vaddr = seg.vaddr + at;
-      if (word == 0 && elf.is_position_independent()) {
-        word = elf.RelativeRelocationAddend(vaddr).value_or(0);
-      }
-      if (word == pclntab_vaddr) return FromVaddr(elf, vaddr, "scan");
+      if (visit(seg.vaddr + at, data->subspan(at))) return;
     }
   }
-  return std::nullopt;
 }
 
 std::optional<uint64_t> ReadLinkTimeWord(const elf::ElfFile& elf, uint64_t vaddr) {

@@ -3,6 +3,7 @@
 // symbols still work. See go-internals.md §3.4 and §3.5.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -28,5 +29,13 @@ std::optional<TableLocation> LocateModuledata(const elf::ElfFile& elf, uint64_t 
 // load bias: the R_*_RELATIVE addend when a dynamic relocation targets the word (PIE binaries
 // may hold 0 in the file), else the word in the file.
 std::optional<uint64_t> ReadLinkTimeWord(const elf::ElfFile& elf, uint64_t vaddr);
+
+// Visits the 8-byte-aligned words of every writable PT_LOAD segment's file bytes (and skips
+// segments that are also executable when `skip_executable`): `visit(vaddr, rest)` gets the
+// word's link-time address and the segment's bytes from that word on (at least 8), and returns
+// true to stop. Each file range is scanned once and no more bytes in all than the file holds
+// (hostile headers may map the same bytes many times), so the work stays linear in its size.
+void ForEachWritableWord(const elf::ElfFile& elf, bool skip_executable,
+                         const std::function<bool(uint64_t vaddr, Bytes rest)>& visit);
 
 }  // namespace gotap::gobin
