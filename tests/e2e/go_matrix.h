@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,11 @@ struct GoBuild {
   std::string version;  // "1.27"
   std::string variant;  // "default", "stripped", "pie", "cgo"
 };
+
+// gtest prints a parameter with this ("go1.27.stripped") instead of its bytes.
+inline void PrintTo(const GoBuild& build, std::ostream* os) {
+  *os << "go" << build.version << "." << build.variant;
+}
 
 // The (version, variant) pairs of matrix.txt whose variant is one of `variants`, oldest version
 // first. A missing or empty matrix.txt is a test failure, not an empty suite.
