@@ -73,6 +73,63 @@ int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry) {
   return found;
 }
 
+// Walks the control flow from entry and classifies how each path ends (CodeAnalysis::ExitPaths).
+CodeAnalysis::ExitPaths WalkExitPaths(const std::vector<Record>& records, uint64_t entry,
+                                      uint64_t end) {
+  CodeAnalysis::ExitPaths out;
+  if (records.empty()) return out;
+  auto index_of = [&](uint64_t target) -> std::optional<size_t> {
+    auto it = std::lower_bound(records.begin(), records.end(), target - entry,
+                               [](const Record& r, uint64_t off) { return r.offset < off; });
+    if (it == records.end() || it->offset != target - entry) return std::nullopt;
+    return static_cast<size_t>(it - records.begin());
+  };
+  std::vector<bool> seen(records.size(), false);
+  std::vector<size_t> work = {0};
+  while (!work.empty()) {
+    size_t i = work.back();
+    work.pop_back();
+    if (seen[i]) continue;
+    seen[i] = true;
+    const Record& r = records[i];
+    const bool inside = r.target >= entry && r.target < end;
+    bool falls_through = true;
+    switch (r.flow) {
+      case Flow::kReturn:
+        falls_through = false;
+        break;
+      case Flow::kIndirectJump:
+        ++out.indirect_jumps;
+        falls_through = false;
+        break;
+      case Flow::kJump:
+        falls_through = false;
+        [[fallthrough]];
+      case Flow::kCondJump:
+        if (!inside) {
+          out.conditional_exits += r.flow == Flow::kCondJump;
+        } else if (auto t = index_of(r.target)) {
+          work.push_back(*t);
+        } else {
+          ++out.bad_targets;
+        }
+        break;
+      case Flow::kCall:
+      case Flow::kNone:
+        break;
+    }
+    if (!falls_through) continue;
+    if (i + 1 < records.size()) {
+      work.push_back(i + 1);
+    } else if (r.flow == Flow::kCall) {
+      ++out.noreturn_call_ends;
+    } else {
+      ++out.off_end;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void AnalyzeX86_64(uint64_t entry, Bytes code, const CapstoneView& capstone, CodeAnalysis* out) {
@@ -109,9 +166,14 @@ void AnalyzeX86_64(uint64_t entry, Bytes code, const CapstoneView& capstone, Cod
   for (const Record& r : records) {
     out->instruction_offsets.push_back(r.offset);
     if (r.flow == Flow::kReturn) out->return_sites.push_back(entry + r.offset);
-    if (r.flow == Flow::kJump && (r.target < entry || r.target >= end)) tail_jump = r.target;
+    if (r.flow == Flow::kIndirectJump) out->indirect_jump_sites.push_back(entry + r.offset);
+    if (r.flow == Flow::kJump && (r.target < entry || r.target >= end)) {
+      tail_jump = r.target;
+      out->tail_jump_sites.push_back(entry + r.offset);
+    }
   }
   if (out->return_sites.empty()) out->tail_jump = tail_jump;
+  out->exit_paths = WalkExitPaths(records, entry, end);
 
   const int branch = FindStackCheckBranch(records, entry);
   if (branch >= 0 && static_cast<size_t>(branch) + 1 < records.size()) {

@@ -51,6 +51,28 @@ struct CodeAnalysis {
   // lies outside [entry, end) (a wrapper's tail call); the target of the last such jump.
   std::optional<uint64_t> tail_jump;
 
+  // Every direct unconditional jump whose target lies outside [entry, end), ascending: tail
+  // calls (`JMP memeqbody<>` in runtime.memequal, wrappers). The call ends there; the target
+  // returns to the caller. Go's compiler keeps a function's blocks inside its symbol, so for
+  // compiled code these are exactly the tail calls; x86-64 only (empty on arm64 for now).
+  std::vector<uint64_t> tail_jump_sites;
+  // Every indirect jump (`jmp r/m`), ascending. In compiled Go these are switch jump tables
+  // inside the function; in assembly, tail calls (runtime.systemstack's `JMP DI` when already on
+  // the system stack).
+  std::vector<uint64_t> indirect_jump_sites;
+
+  // How the function's paths end, from a walk of its control flow from entry (x86-64). Every
+  // path of well-formed Go code ends in a RET, a tail jump, an indirect jump (jump tables, asm
+  // `JMP reg`), or a call that never returns (`CALL runtime.panic*` with nothing after it).
+  struct ExitPaths {
+    uint32_t indirect_jumps = 0;      // reachable `jmp r/m`: targets unknown here
+    uint32_t conditional_exits = 0;   // reachable jcc leaving the function (asm only)
+    uint32_t noreturn_call_ends = 0;  // paths ending in a call with no instruction after it
+    uint32_t off_end = 0;             // paths that run past the last instruction: none expected
+    uint32_t bad_targets = 0;         // jumps into the middle of an instruction: none expected
+  };
+  ExitPaths exit_paths;
+
   // Bytes the sweep could not decode and skipped (1 at a time on x86-64). On arm64 every aligned
   // word is an instruction boundary, so only a trailing partial word counts.
   uint32_t undecodable_bytes = 0;

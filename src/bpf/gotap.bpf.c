@@ -58,12 +58,22 @@ struct {
   __type(value, __u64);
 } func_counts SEC(".maps");
 
+/* Latency histograms per function (hist_by == GOTAP_BY_NONE), indexed by func_id and sized by
+ * userspace to the traced functions: counts and sum in `hist`, min and max in `hist_extremes`
+ * (which userspace resets alone; see Session::ResetHistogramExtremes). */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, GOTAP_HIST_FUNCS* GOTAP_HIST_SLOTS);
+  __uint(max_entries, 1);
   __type(key, __u32);
-  __type(value, __u64);
+  __type(value, struct gotap_hist_counts);
 } hist SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct gotap_hist_extremes);
+} hist_extremes SEC(".maps");
 
 /* Latency histograms per (function, group) for hist_by != GOTAP_BY_NONE; sized by userspace (1
  * entry when unused). Entries are allocated when first used, not up front. */
@@ -135,12 +145,18 @@ struct {
 /* Initial value for a goroutine's shadow stack (n = 0). */
 const volatile struct gotap_shadow_stack empty_stack = {};
 
+/* The Go goroutine id of the current hit: 0 on a system stack. */
+static __always_inline __u64 goid_of(const struct scratch* s) {
+  return (s->key.goid & GOTAP_GOID_SYSTEM_STACK) ? 0 : s->key.goid;
+}
+
 static __always_inline void count(__u32 index) {
   __u64* c = bpf_map_lookup_elem(&counters, &index);
   if (c) *c += 1;
 }
 
-/* Reads the site's g, then goid and stack.hi from it. Returns 0 on success. */
+/* Reads the site's g, then goid and stack bounds from it. A system stack (goid 0: an M's g0 or
+ * its signal stack) is keyed by its g (GOTAP_GOID_SYSTEM_STACK). Returns 0 on success. */
 static __always_inline int find_goroutine(const struct gotap_site_spec* spec, struct scratch* s) {
   __u64 g = 0;
   if (spec->g_source == GOTAP_G_REG) {
@@ -156,13 +172,15 @@ static __always_inline int find_goroutine(const struct gotap_site_spec* spec, st
     return -1;
   }
   if (g == 0) return -1;
-  __u64 goid = 0, hi = 0;
+  __u64 goid = 0, bounds[2] = {}; /* runtime.g's stack: lo, then hi */
   if (bpf_probe_read_user(&goid, sizeof(goid), (void*)(g + spec->goid_offset)) ||
-      bpf_probe_read_user(&hi, sizeof(hi), (void*)(g + spec->stack_hi_offset)))
+      bpf_probe_read_user(bounds, sizeof(bounds), (void*)(g + spec->stack_hi_offset - 8)))
     return -1;
-  __u64 sp = s->regs[kSpIndex];
-  if (hi < sp) return -1;
-  s->key.goid = goid;
+  __u64 sp = s->regs[kSpIndex], hi = bounds[1];
+  /* Off g's stack: a signal handler on the signal stack before it switched g, which has no
+   * depth gotap could pair by. */
+  if (sp > hi || sp < bounds[0]) return -1;
+  s->key.goid = goid != 0 ? goid : GOTAP_GOID_SYSTEM_STACK | g;
   s->depth = hi - sp;
   return 0;
 }
@@ -487,18 +505,6 @@ static __always_inline void on_morestack(const struct gotap_site_spec* spec, str
   if (top->depth == s->depth && top->func_id == spec->func_id) top->reentry = 1;
 }
 
-static __always_inline void hist_add(__u32 func, __u32 slot, __u64 value, int op) {
-  if (func >= GOTAP_HIST_FUNCS) return;
-  __u32 key = func * GOTAP_HIST_SLOTS + slot;
-  __u64* p = bpf_map_lookup_elem(&hist, &key);
-  if (!p) return;
-  if (op == 0)
-    *p += value;
-  else if (op == 1 && (*p == 0 || value < *p))
-    *p = value;
-  else if (op == 2 && value > *p)
-    *p = value;
-}
 
 /* Adds duration d to the (func, group) histogram in hist_by, creating it when needed. */
 static __always_inline void record_grouped_latency(__u32 func, __u64 group, __u64 d) {
@@ -526,16 +532,22 @@ static __always_inline void record_latency(const struct scratch* s, const struct
   }
   __u32 func = f->func_id;
   if (hist_group_by != GOTAP_BY_NONE) {
-    __u64 group = hist_group_by == GOTAP_BY_GOID  ? s->key.goid
+    __u64 group = hist_group_by == GOTAP_BY_GOID  ? goid_of(s)
                   : hist_group_by == GOTAP_BY_TID ? f->tid
                                                   : s->key.tgid;
     record_grouped_latency(func, group, d);
     return;
   }
-  hist_add(func, gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1), 1, 0);
-  hist_add(func, GOTAP_HIST_SUM, d, 0);
-  hist_add(func, GOTAP_HIST_MIN, d, 1);
-  hist_add(func, GOTAP_HIST_MAX, d, 2);
+  struct gotap_hist_counts* h = bpf_map_lookup_elem(&hist, &func);
+  struct gotap_hist_extremes* e = bpf_map_lookup_elem(&hist_extremes, &func);
+  if (!h || !e) {
+    count(GOTAP_CTR_HIST_FULL);
+    return;
+  }
+  h->slots[gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1)] += 1;
+  h->slots[GOTAP_HIST_SUM] += d;
+  if (e->min == 0 || d < e->min) e->min = d;
+  if (d > e->max) e->max = d;
 }
 
 static __always_inline void on_return(const struct gotap_site_spec* spec, struct scratch* s) {
@@ -556,6 +568,10 @@ static __always_inline void on_return(const struct gotap_site_spec* spec, struct
     st->n = n - 1;
   } else if (spec->flags & GOTAP_SITE_F_HISTOGRAM) {
     record_latency(s, f, s->now - f->entry_ns);
+    st->n = n - 1;
+  } else if (spec->flags & GOTAP_SITE_F_TAIL_CALL) {
+    s->results_len = 0;
+    emit(s, f, n - 1, GOTAP_REC_COMPLETE | GOTAP_REC_TAIL_CALL, 1);
     st->n = n - 1;
   } else {
     __u32 results_len = capture(spec, s, s->results);
@@ -593,26 +609,38 @@ int gotap_site(struct pt_regs* ctx) {
   s->busy = 1;
   bpf_probe_read_kernel(s->regs, sizeof(s->regs), ctx);
   s->bias = spec->vaddr ? s->regs[kIpIndex] - spec->vaddr : 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  s->key.tgid = pid_tgid >> 32;
+  s->key.pad = 0;
+  s->tid = (__u32)pid_tgid;
   if (find_goroutine(spec, s)) {
     count(GOTAP_CTR_NO_GOROUTINE);
   } else {
-    __u64 pid_tgid = bpf_get_current_pid_tgid();
-    s->key.tgid = pid_tgid >> 32;
-    s->key.pad = 0;
-    s->tid = (__u32)pid_tgid;
     s->now = bpf_ktime_get_ns();
+    /* The RETURN spec to run: this site's, or the exit sharing an entry site's address. */
+    const struct gotap_site_spec* exit = 0;
     if (n_filters != 0 &&
-        !filters_hold(GOTAP_FF_GOID, GOTAP_FF_PID, s->key.goid, s->key.tgid, 0, 0, 0)) {
+        !filters_hold(GOTAP_FF_GOID, GOTAP_FF_PID, goid_of(s), s->key.tgid, 0, 0, 0)) {
       /* Counted once per call, at its entry. */
       if (spec->kind == GOTAP_SITE_ENTRY) count(GOTAP_CTR_FILTERED);
-    } else if (spec->kind == GOTAP_SITE_ENTRY)
+    } else if (spec->kind == GOTAP_SITE_ENTRY) {
       on_entry(spec, s);
-    else if (spec->kind == GOTAP_SITE_RETURN)
-      on_return(spec, s);
-    else if (spec->kind == GOTAP_SITE_MORESTACK)
+      if (spec->flags & GOTAP_SITE_F_EXIT_HERE) {
+        __u32 at = site + spec->exit_delta;
+        exit = bpf_map_lookup_elem(&sites, &at);
+        if (!exit || exit->kind != GOTAP_SITE_RETURN) {
+          count(GOTAP_CTR_BAD_COOKIE);
+          exit = 0;
+        }
+      }
+    } else if (spec->kind == GOTAP_SITE_RETURN) {
+      exit = spec;
+    } else if (spec->kind == GOTAP_SITE_MORESTACK) {
       on_morestack(spec, s);
-    else
+    } else {
       count(GOTAP_CTR_BAD_COOKIE);
+    }
+    if (exit) on_return(exit, s);
   }
   s->busy = 0;
   return 0;

@@ -48,10 +48,25 @@ enum gotap_site_flags {
   GOTAP_SITE_F_ENTRY_ONLY = 2,
   /* RETURN: add the call's latency to the function's in-kernel histogram instead of emitting
    * a record (gotap latency); no per-call traffic. */
-  GOTAP_SITE_F_HISTOGRAM = 4
+  GOTAP_SITE_F_HISTOGRAM = 4,
+  /* ENTRY: the entry site is also an exit of the call (a function that is one RET, or one
+   * tail JMP): after the entry, the RETURN spec at cookie + exit_delta runs at the same hit.
+   * That spec is never attached itself: two probes at one address fire in an order the kernel
+   * does not promise. */
+  GOTAP_SITE_F_EXIT_HERE = 8,
+  /* RETURN: not a RET but a jump to another function, which returns to this call's caller (a
+   * tail call): the call ends here, before its results exist; none are captured. */
+  GOTAP_SITE_F_TAIL_CALL = 16
 };
 
-/* In-kernel latency histograms (per-CPU array `hist`, key func_id * GOTAP_HIST_SLOTS + slot):
+/* Goroutine ids of system stacks. Every M's g0 and signal-stack g (gsignal) has goid 0: the BPF
+ * program keys such a stack by its g's address, as this bit | g, and records carry that key as
+ * their goid. An M keeps its g0 and gsignal and runs on one thread, so calls on them never move
+ * between threads; g0 and gsignal are kept apart because their depths are not comparable. */
+#define GOTAP_GOID_SYSTEM_STACK (1ULL << 63)
+
+/* In-kernel latency histograms (per-CPU array `hist`, key func_id * GOTAP_HIST_SLOTS + slot,
+ * sized by userspace):
  * slot b < GOTAP_HIST_BUCKETS counts calls whose duration d (ns) falls in bucket b, where the
  * bucket of d is 4 * floor(log2 d) + the two bits after d's leading one (d < 4: bucket d), i.e.
  * four linear sub-buckets per power of two; then the sum, the minimum and the maximum. */
@@ -60,8 +75,7 @@ enum gotap_hist {
   GOTAP_HIST_SUM = 256,
   GOTAP_HIST_MIN = 257,
   GOTAP_HIST_MAX = 258,
-  GOTAP_HIST_SLOTS = 260, /* rounded up */
-  GOTAP_HIST_FUNCS = 256  /* functions with a histogram per session */
+  GOTAP_HIST_SLOTS = 260 /* rounded up; the `hist` map has this many per traced function */
 };
 
 /* The histogram bucket of a duration of d ns (see enum gotap_hist). Shared so that userspace
@@ -154,7 +168,7 @@ struct gotap_site_spec {
   __s16 g_offset;        /* see enum gotap_g_source */
   __u16 goid_offset;     /* byte offset of goid in runtime.g (152 for Go 1.13-1.22) */
   __u16 stack_hi_offset; /* byte offset of stack.hi in runtime.g (8 in every Go version) */
-  __u16 reserved;
+  __u16 exit_delta; /* GOTAP_SITE_F_EXIT_HERE: the exit's spec is at cookie + exit_delta */
   /* Link-time vaddr of the probed instruction, 0 if not given. The program learns the target's
    * load bias as pc - vaddr (0 for non-PIE executables) and uses it where it meets addresses of
    * the binary's own data: runtime type descriptors, itabs, package variables. */
@@ -172,7 +186,10 @@ enum gotap_record_flags {
   GOTAP_REC_OPEN = 64,          /* set by userspace only: still open when the session drained */
   /* The record ends with a struct gotap_ns_set: the namespaces of the thread that emitted it
    * (the return's thread; the entry's for ENTRY_ONLY; the detecting one for UNWOUND). */
-  GOTAP_REC_NS = 128
+  GOTAP_REC_NS = 128,
+  /* COMPLETE at a GOTAP_SITE_F_TAIL_CALL site: the call ended by a tail jump; no results, and
+   * the duration stops at the jump. */
+  GOTAP_REC_TAIL_CALL = 256
 };
 
 /* One ring buffer record: this header, then args_len bytes of the entry's capture area, then
@@ -181,7 +198,7 @@ enum gotap_record_flags {
 struct gotap_call_record {
   __u64 entry_ns;
   __u64 duration_ns; /* COMPLETE: RET − entry; UNWOUND: detection − entry (an upper bound) */
-  __u64 goid;
+  __u64 goid;  /* GOTAP_GOID_SYSTEM_STACK | g on a system stack (g0, gsignal) */
   __u64 depth; /* stack.hi − SP at the entry site: bytes from the goroutine's stack top */
   __u32 tgid;
   __u32 entry_tid;
@@ -315,6 +332,17 @@ struct gotap_hist_value {
   __u64 slots[GOTAP_HIST_SLOTS];
 };
 
+/* Per-function histograms (hist_by == GOTAP_BY_NONE) keep the extremes apart, so that they can
+ * be reset without touching the counts. */
+struct gotap_hist_counts {
+  __u64 slots[GOTAP_HIST_SUM + 1]; /* buckets, then the sum */
+};
+
+struct gotap_hist_extremes {
+  __u64 min; /* 0: no call yet */
+  __u64 max;
+};
+
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_capture) == 8, "gotap_capture layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_site_spec) == 24 + 8 * GOTAP_MAX_CAPTURES,
                     "gotap_site_spec layout");
@@ -326,6 +354,9 @@ GOTAP_STATIC_ASSERT(sizeof(struct gotap_shadow_stack) == 8 + 32 * GOTAP_STACK_DE
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_key) == 16, "gotap_args_key layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_filter_cond) == 16, "gotap_filter_cond layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_hist_key) == 16, "gotap_hist_key layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_hist_counts) == 8 * (GOTAP_HIST_SUM + 1),
+                    "gotap_hist_counts layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_hist_extremes) == 16, "gotap_hist_extremes layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_value) == 8 + GOTAP_AREA_MAX,
                     "gotap_args_value layout");
 

@@ -80,8 +80,11 @@ Status ValidateOptions(const SessionOptions& o) {
                            o.ring_bytes, page);
   }
   if (o.max_sites == 0 || o.max_goroutines == 0 || o.max_arg_frames == 0 || o.max_funcs == 0 ||
-      o.max_hist_groups == 0) {
+      o.max_hist_funcs == 0 || o.max_hist_groups == 0) {
     return InvalidArgument("map sizes must be positive");
+  }
+  if (o.max_sites > kMaxSites || o.max_funcs > kMaxSites || o.max_hist_funcs > kMaxSites) {
+    return InvalidArgument("map sizes above the session's limits");
   }
   if (o.filters.size() > GOTAP_MAX_FILTERS) {
     return InvalidArgument("{} filter conditions; at most {}", o.filters.size(), GOTAP_MAX_FILTERS);
@@ -192,6 +195,8 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
       {skel->maps.stacks, options.max_goroutines},
       {skel->maps.frame_args, options.max_arg_frames},
       {skel->maps.func_counts, options.max_funcs},
+      {skel->maps.hist, options.max_hist_funcs},
+      {skel->maps.hist_extremes, options.max_hist_funcs},
       {skel->maps.ring, options.ring_bytes},
       // Sized only when used: each entry is GOTAP_HIST_SLOTS words per CPU.
       {skel->maps.hist_by, options.hist_by != GOTAP_BY_NONE ? options.max_hist_groups : 1}};
@@ -229,6 +234,13 @@ StatusOr<uint64_t> Session::AddSites(std::span<const gotap_site_spec> specs) {
   }
   for (size_t i = 0; i < specs.size(); ++i) {
     Status status = ValidateSiteSpec(specs[i], s.options.max_funcs);
+    if (status.ok() && (specs[i].flags & GOTAP_SITE_F_EXIT_HERE)) {
+      size_t exit = i + specs[i].exit_delta;
+      if (exit >= specs.size() || specs[exit].kind != GOTAP_SITE_RETURN ||
+          specs[exit].func_id != specs[i].func_id) {
+        status = InvalidArgument("its exit spec {} is not a return site of the function", exit);
+      }
+    }
     if (!status.ok()) return status.WithContext(fmt::format("site spec {}", i));
   }
   uint64_t first = s.next_site;
@@ -394,18 +406,23 @@ StatusOr<std::vector<uint64_t>> Session::ReadFuncCounts() const {
 }
 
 StatusOr<std::vector<uint64_t>> Session::ReadHistogram(uint32_t func_id) const {
-  if (func_id >= GOTAP_HIST_FUNCS) return InvalidArgument("no histogram for function {}", func_id);
+  if (func_id >= state_->options.max_hist_funcs) {
+    return InvalidArgument("no histogram for function {}", func_id);
+  }
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<uint64_t> per_cpu(cpus);
+  std::vector<gotap_hist_counts> counts(cpus);
+  std::vector<gotap_hist_extremes> extremes(cpus);
+  if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.hist), &func_id, counts.data()) != 0 ||
+      bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.hist_extremes), &func_id,
+                          extremes.data()) != 0) {
+    return IoError("reading the histogram of function {}: {}", func_id, std::strerror(errno));
+  }
   std::vector<uint64_t> out(GOTAP_HIST_SLOTS);
-  int fd = bpf_map__fd(state_->skel->maps.hist);
-  for (uint32_t slot = 0; slot < GOTAP_HIST_SLOTS; ++slot) {
-    uint32_t key = func_id * GOTAP_HIST_SLOTS + slot;
-    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
-      return IoError("reading histogram slot {}: {}", key, std::strerror(errno));
-    }
-    for (uint64_t v : per_cpu) MergeHistogramSlot(slot, v, out[slot]);
+  for (int cpu = 0; cpu < cpus; ++cpu) {
+    for (uint32_t slot = 0; slot <= GOTAP_HIST_SUM; ++slot) out[slot] += counts[cpu].slots[slot];
+    MergeHistogramSlot(GOTAP_HIST_MIN, extremes[cpu].min, out[GOTAP_HIST_MIN]);
+    MergeHistogramSlot(GOTAP_HIST_MAX, extremes[cpu].max, out[GOTAP_HIST_MAX]);
   }
   return out;
 }
@@ -427,14 +444,11 @@ Status Session::SetIfaceRecipes(std::span<const std::pair<uint64_t, gotap_iface_
 Status Session::ResetHistogramExtremes() {
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<uint64_t> zeros(cpus);
-  int fd = bpf_map__fd(state_->skel->maps.hist);
-  for (uint32_t func = 0; func < GOTAP_HIST_FUNCS; ++func) {
-    for (uint32_t slot : {uint32_t{GOTAP_HIST_MIN}, uint32_t{GOTAP_HIST_MAX}}) {
-      uint32_t key = func * GOTAP_HIST_SLOTS + slot;
-      if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY) != 0) {
-        return IoError("resetting histogram slot {}: {}", key, std::strerror(errno));
-      }
+  std::vector<gotap_hist_extremes> zeros(cpus);
+  int fd = bpf_map__fd(state_->skel->maps.hist_extremes);
+  for (uint32_t func = 0; func < state_->options.max_hist_funcs; ++func) {
+    if (bpf_map_update_elem(fd, &func, zeros.data(), BPF_ANY) != 0) {
+      return IoError("resetting the extremes of function {}: {}", func, std::strerror(errno));
     }
   }
   return Status::Ok();

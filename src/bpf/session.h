@@ -20,6 +20,7 @@
 #include "base/byte_reader.h"
 #include "base/status.h"
 #include "bpf/gotap_intf.h"
+#include "bpf/limits.h"
 
 namespace gotap::bpf {
 
@@ -35,6 +36,7 @@ struct SessionOptions {
   uint32_t max_goroutines = 8192;  // goroutines with open frames (LRU; oldest evicted)
   uint32_t max_arg_frames = 8192;  // open frames holding captured arguments (LRU)
   uint32_t max_funcs = 4096;       // counters for GOTAP_SITE_COUNT sites
+  uint32_t max_hist_funcs = 256;   // functions with a latency histogram (GOTAP_SITE_F_HISTOGRAM)
   AttachMode attach_mode = AttachMode::kAuto;
   // In-kernel filters, all of which must hold (see gotap_intf.h); at most GOTAP_MAX_FILTERS.
   std::vector<gotap_filter_cond> filters;

@@ -84,11 +84,20 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
       spec.kind != GOTAP_SITE_MORESTACK) {
     return InvalidArgument("unknown site kind {}", spec.kind);
   }
-  if (spec.flags & ~(GOTAP_SITE_F_DEDUP | GOTAP_SITE_F_ENTRY_ONLY | GOTAP_SITE_F_HISTOGRAM)) {
+  if (spec.flags & ~(GOTAP_SITE_F_DEDUP | GOTAP_SITE_F_ENTRY_ONLY | GOTAP_SITE_F_HISTOGRAM |
+                     GOTAP_SITE_F_EXIT_HERE | GOTAP_SITE_F_TAIL_CALL)) {
     return InvalidArgument("unknown site flags {:#x}", spec.flags);
   }
-  if (spec.kind == GOTAP_SITE_RETURN && (spec.flags & ~GOTAP_SITE_F_HISTOGRAM) != 0) {
-    return InvalidArgument("return sites take no flags but the histogram flag");
+  if (spec.kind == GOTAP_SITE_RETURN &&
+      (spec.flags & ~(GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL)) != 0) {
+    return InvalidArgument("return sites take no flags but the histogram and tail-call flags");
+  }
+  if (spec.kind == GOTAP_SITE_ENTRY && (spec.flags & (GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL))) {
+    return InvalidArgument("entry sites take neither the histogram nor the tail-call flag");
+  }
+  if ((spec.flags & GOTAP_SITE_F_EXIT_HERE) &&
+      ((spec.flags & GOTAP_SITE_F_ENTRY_ONLY) || spec.exit_delta == 0)) {
+    return InvalidArgument("an entry that is also an exit needs the exit's spec after it");
   }
   if (spec.kind == GOTAP_SITE_MORESTACK && (spec.flags != 0 || spec.ncaptures != 0)) {
     return InvalidArgument("morestack sites take no flags and capture nothing");

@@ -179,6 +179,8 @@ Status Pclntab::ParseFunctab() {
     f.func_offset = static_cast<uint32_t>(func_off);
     f.args = static_cast<int32_t>(*r.U32(record + lay.args_at));
     f.func_id = *r.U8(record + lay.func_id_at);
+    // The byte after funcID: funcFlag from Go 1.17, padding (zero) before.
+    f.flags = *r.U8(record + lay.func_id_at + 1);
     auto name = FuncName(static_cast<int32_t>(*r.U32(record + lay.name_at)));
     if (!name) return Malformed("pclntab function {} has a bad name offset", i);
     f.name = *name;

@@ -33,7 +33,13 @@ struct FuncRecord {
   uint32_t func_offset = 0;  // offset of the _func record from the start of pclntable
   int32_t args = 0;          // size of the argument area; 0x80000000 = unknown (assembly)
   uint8_t func_id = 0;       // runtime funcID (numbering differs between Go versions)
+  uint8_t flags = 0;         // runtime funcFlag (Go >= 1.17; 0 before): kFuncFlag*
 };
+
+// runtime funcFlag bits (runtime/symtab.go, abi/symtab.go).
+inline constexpr uint8_t kFuncFlagTopFrame = 1;  // the outermost frame of a stack (goexit, mstart)
+inline constexpr uint8_t kFuncFlagSpWrite = 2;   // writes SP other than by the frame (switches)
+inline constexpr uint8_t kFuncFlagAsm = 4;       // written in assembly
 
 // Views the table bytes it was parsed from: they must outlive it.
 class Pclntab {

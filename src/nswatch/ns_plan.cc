@@ -121,8 +121,10 @@ StatusOr<NsPlan> PlanNsWatch(const gobin::Binary& binary, const std::vector<std:
       bool match = HasGlobMeta(pattern) ? GlobMatch(pattern, name) : name == pattern;
       if (!match) continue;
       if (++matched > max_functions) {
-        return InvalidArgument("'{}' matches more than {} functions; narrow the pattern", pattern,
-                               max_functions);
+        return InvalidArgument(
+            "'{}' matches more than {} functions, one probe site each; one run attaches at most "
+            "that many: narrow it (e.g. 'main.*' or a package path)",
+            pattern, max_functions);
       }
       traced.insert(f.entry);
       // The runtime's own lock bookkeeping runs on foreign-namespace threads by design.

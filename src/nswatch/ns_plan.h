@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "bpf/limits.h"
 #include "gobin/binary.h"
 #include "nswatch/ns_intf.h"
 #include "nswatch/runtime_offsets.h"
@@ -34,7 +35,7 @@ struct NsPlan {
 // `probes`: Go names or globs ('main.*'); an empty list means {"main.*"}. Errors: not amd64, a
 // pattern that matches nothing, more than `max_functions` matches, unknown runtime layout.
 StatusOr<NsPlan> PlanNsWatch(const gobin::Binary& binary, const std::vector<std::string>& probes,
-                             size_t max_functions = 5000);
+                             size_t max_functions = bpf::kMaxSites);
 
 // The byte offset in struct pt_regs (x86-64) of the register holding a function's first
 // integer result under Go's register ABI (RAX); -1 for the stack ABI (Go < 1.17).

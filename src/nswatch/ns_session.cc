@@ -7,6 +7,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bpf/limits.h"
 #include "bpf/privileges.h"
 #include "bpf/scoped_fd.h"
 #include "bpf/uprobe_links.h"
@@ -50,7 +51,10 @@ NsSession::NsSession(NsSession&&) noexcept = default;
 NsSession& NsSession::operator=(NsSession&&) noexcept = default;
 NsSession::~NsSession() = default;
 
-StatusOr<NsSession> NsSession::Create(const gotap_ns_config& config) {
+StatusOr<NsSession> NsSession::Create(const gotap_ns_config& config, uint32_t max_sites) {
+  if (max_sites == 0 || max_sites > bpf::kMaxSites) {
+    return InvalidArgument("{} probe sites; one run attaches 1 to {}", max_sites, bpf::kMaxSites);
+  }
   RETURN_IF_ERROR(bpf::CheckTracingCapabilities());
   RETURN_IF_ERROR(bpf::CheckKernelBtf());
   ASSIGN_OR_RETURN(bool multi, bpf::HasUprobeMultiLink());
@@ -60,6 +64,9 @@ StatusOr<NsSession> NsSession::Create(const gotap_ns_config& config) {
   if (!state->skel) return IoError("opening the embedded ns BPF object: {}", std::strerror(errno));
   gotap_ns_bpf* skel = state->skel.get();
   std::memcpy(const_cast<gotap_ns_config*>(&skel->rodata->cfg), &config, sizeof(config));
+  if (int err = bpf_map__set_max_entries(skel->maps.sites, max_sites); err != 0) {
+    return Internal("sizing the ns sites map: {}", std::strerror(-err));
+  }
   bpf_program__set_expected_attach_type(skel->progs.ns_site,
                                         static_cast<bpf_attach_type>(bpf::kAttachTraceUprobeMulti));
   bpf_program__set_autoattach(skel->progs.ns_site, false);

@@ -19,7 +19,8 @@ namespace gotap::nswatch {
 
 class NsSession {
  public:
-  static StatusOr<NsSession> Create(const gotap_ns_config& config);
+  // `max_sites`: probe sites over the session's lifetime (at most bpf::kMaxSites).
+  static StatusOr<NsSession> Create(const gotap_ns_config& config, uint32_t max_sites);
 
   NsSession(NsSession&&) noexcept;
   NsSession& operator=(NsSession&&) noexcept;

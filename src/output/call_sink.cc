@@ -23,6 +23,11 @@ const char* CallKindName(CallKind kind) {
   return "?";
 }
 
+std::string LaneName(const CallEvent& e) {
+  return e.system_stack ? fmt::format("system stack of thread {}", e.tid)
+                        : fmt::format("goroutine {}", e.goid);
+}
+
 std::string FormatDuration(uint64_t ns) {
   if (ns < 1000) return fmt::format("{}ns", ns);
   if (ns < 1000000) return fmt::format("{:.1f}µs", ns / 1e3);
@@ -59,12 +64,18 @@ class TextSink : public CallSink {
                           ? fmt::format("{}→{}", e.tid, e.return_tid)
                           : std::to_string(e.tid);
     fmt::format_to(std::back_inserter(buffer_), "{} pid={} tid={} g={} {}({})",
-                   FormatTimeOfDay(e.ts_ns), e.pid, tid, e.goid, EscapeForTerminal(e.func),
+                   FormatTimeOfDay(e.ts_ns), e.pid, tid,
+                   e.system_stack ? std::string("0(system stack)") : std::to_string(e.goid),
+                   EscapeForTerminal(e.func),
                    e.args_missing ? "<arguments lost>" : FormatValueList(e.args, true));
     switch (e.kind) {
       case CallKind::kCall: {
         std::string results = FormatValueList(e.results, false);
-        if (e.results.size() == 1) {
+        if (e.tail_call) {
+          buffer_ += " ⤳ tail call";
+        } else if (e.results_unknown) {
+          buffer_ += " → ?";
+        } else if (e.results.size() == 1) {
           buffer_ += " → " + results;
         } else if (e.results.size() > 1) {
           buffer_ += " → (" + results + ")";
@@ -73,10 +84,12 @@ class TextSink : public CallSink {
         break;
       }
       case CallKind::kUnwound:
-        buffer_ += " ↯ unwound (panic) within " + FormatDuration(e.duration_ns);
+        buffer_ += e.system_stack ? " ↯ abandoned (the scheduler reset this system stack) within "
+                                  : " ↯ unwound (panic or Goexit) within ";
+        buffer_ += FormatDuration(e.duration_ns);
         break;
       case CallKind::kEntryOnly:
-        buffer_ += " (entry only: no RET to probe)";
+        buffer_ += " (entry only: " + (e.no_return.empty() ? "no exit to probe" : e.no_return) + ")";
         break;
       case CallKind::kRunningAtExit:
         buffer_ += " … still running when tracing stopped (" + FormatDuration(e.duration_ns) + ")";
@@ -134,12 +147,17 @@ class JsonSink : public CallSink {
     w.BeginObject().Key("event").String(CallKindName(e.kind)).Key("ts_ns").Uint(e.ts_ns);
     w.Key("pid").Uint(e.pid).Key("tid").Uint(e.tid);
     if (e.return_tid != 0) w.Key("return_tid").Uint(e.return_tid);
-    w.Key("goid").Uint(e.goid).Key("level").Uint(e.level).Key("func").String(e.func);
+    w.Key("goid").Uint(e.goid);
+    if (e.system_stack) w.Key("system_stack").Bool(true);
+    w.Key("level").Uint(e.level).Key("func").String(e.func);
     w.Key("args");
     WriteJsonValues(e.args, &w);
     if (e.args_missing) w.Key("args_lost").Bool(true);
     w.Key("results");
     WriteJsonValues(e.results, &w);
+    if (e.tail_call) w.Key("tail_call").Bool(true);
+    if (e.results_unknown && e.kind == CallKind::kCall) w.Key("results_unknown").Bool(true);
+    if (!e.no_return.empty()) w.Key("no_return").String(e.no_return);
     w.Key("duration_ns");
     e.kind == CallKind::kEntryOnly ? w.Null() : w.Uint(e.duration_ns);
     if (e.truncated) w.Key("truncated").Bool(true);

@@ -43,16 +43,16 @@ class ChromeTraceSink : public CallSink {
         w.EndObject();
       });
     }
-    if (goroutines_.insert({e.pid, e.goid}).second) {
+    const uint64_t lane = Lane(e);
+    if (goroutines_.insert({e.pid, lane}).second) {
       Event([&](JsonWriter& w) {
         w.Key("ph").String("M").Key("name").String("thread_name").Key("pid").Uint(e.pid);
-        w.Key("tid").Uint(e.goid).Key("args").BeginObject().Key("name").String(
-            fmt::format("goroutine {}", e.goid));
+        w.Key("tid").Uint(lane).Key("args").BeginObject().Key("name").String(LaneName(e));
         w.EndObject();
       });
       Event([&](JsonWriter& w) {
         w.Key("ph").String("M").Key("name").String("thread_sort_index").Key("pid").Uint(e.pid);
-        w.Key("tid").Uint(e.goid).Key("args").BeginObject().Key("sort_index").Uint(e.goid);
+        w.Key("tid").Uint(lane).Key("args").BeginObject().Key("sort_index").Uint(lane);
         w.EndObject();
       });
     }
@@ -62,7 +62,7 @@ class ChromeTraceSink : public CallSink {
         rel >= 0 ? Micros(static_cast<uint64_t>(rel)) : "-" + Micros(static_cast<uint64_t>(-rel));
     Event([&](JsonWriter& w) {
       w.Key("ph").String("X").Key("name").String(e.func).Key("cat").String(CallKindName(e.kind));
-      w.Key("pid").Uint(e.pid).Key("tid").Uint(e.goid).Key("ts").Raw(ts);
+      w.Key("pid").Uint(e.pid).Key("tid").Uint(lane).Key("ts").Raw(ts);
       w.Key("dur").Raw(Micros(e.kind == CallKind::kEntryOnly ? 0 : e.duration_ns));
       w.Key("args").BeginObject();
       for (const auto& v : e.args) {

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -17,8 +19,12 @@ using Clock = std::chrono::steady_clock;
 
 struct GoroutineKey {
   uint32_t pid;
-  uint64_t goid;
-  auto operator<=>(const GoroutineKey&) const = default;
+  uint64_t lane;  // output::Lane
+  std::string name;
+  auto operator<=>(const GoroutineKey& o) const {
+    return std::tie(pid, lane) <=> std::tie(o.pid, o.lane);
+  }
+  bool operator==(const GoroutineKey& o) const { return pid == o.pid && lane == o.lane; }
 };
 
 struct Pending {
@@ -80,7 +86,7 @@ class GraphSink : public CallSink {
 
   void Write(const CallEvent& e) override {
     if (options_.goid && e.goid != *options_.goid) return;
-    GoroutineKey key{e.pid, e.goid};
+    GoroutineKey key{e.pid, Lane(e), LaneName(e)};
     auto [it, inserted] = pending_.try_emplace(key);
     if (inserted || it->second.calls.empty()) it->second.first_arrival = Clock::now();
     it->second.calls.push_back(e);
@@ -134,7 +140,7 @@ class GraphSink : public CallSink {
       return;
     }
     if (last_ != key || !printed_any_) {
-      buffer_ += fmt::format("── goroutine {} (pid {}) ──────────\n", key.goid, key.pid);
+      buffer_ += fmt::format("── {} (pid {}) ──────────\n", key.name, key.pid);
       last_ = key;
       printed_any_ = true;
     }

@@ -67,7 +67,7 @@ class TimelineSvgSink : public CallSink {
       ++dropped_;
       return;
     }
-    calls_.push_back({e.pid, e.goid, e.level, e.ts_ns,
+    calls_.push_back({e.pid, Lane(e), e.level, e.ts_ns,
                       e.kind == CallKind::kEntryOnly ? 0 : e.duration_ns, e.func});
   }
   void Flush() override {}
@@ -79,7 +79,7 @@ class TimelineSvgSink : public CallSink {
  private:
   struct Call {
     uint32_t pid;
-    uint64_t goid;
+    uint64_t lane;  // output::Lane
     uint32_t level;
     uint64_t start, duration;
     std::string func;
@@ -91,7 +91,7 @@ class TimelineSvgSink : public CallSink {
     for (const Call& c : calls_) {
       t0 = std::min(t0, c.start);
       t1 = std::max(t1, c.start + c.duration);
-      uint32_t& deepest = levels[{c.pid, c.goid}];
+      uint32_t& deepest = levels[{c.pid, c.lane}];
       deepest = std::max(deepest, c.level);
     }
     if (calls_.empty()) t0 = t1 = 0;
@@ -118,8 +118,10 @@ class TimelineSvgSink : public CallSink {
           Xml(FormatDuration(static_cast<uint64_t>(span * i / 10))));
     }
     for (const auto& [lane, top] : lane_y) {
-      s += fmt::format("<text x=\"6\" y=\"{:.1f}\" font-weight=\"bold\">goroutine {}</text>\n",
-                       top + 13, lane.second);
+      const bool system = (lane.second >> 32) != 0;  // output::Lane of a system stack
+      s += fmt::format("<text x=\"6\" y=\"{:.1f}\" font-weight=\"bold\">{} {}</text>\n", top + 13,
+                       system ? "system stack, thread" : "goroutine",
+                       system ? lane.second & 0xffffffffu : lane.second);
       if (lane_y.begin()->first.first != lane_y.rbegin()->first.first) {  // several processes
         s += fmt::format("<text x=\"6\" y=\"{:.1f}\" fill=\"#777\">pid {}</text>\n", top + 26,
                          lane.first);
@@ -128,7 +130,7 @@ class TimelineSvgSink : public CallSink {
     for (const Call& c : calls_) {
       double x = kGutter + kPlotWidth * static_cast<double>(c.start - t0) / span;
       double w = std::max(1.0, kPlotWidth * static_cast<double>(c.duration) / span);
-      double top = lane_y[{c.pid, c.goid}] + c.level * kRowHeight;
+      double top = lane_y[{c.pid, c.lane}] + c.level * kRowHeight;
       s += fmt::format(
           "<g><title>{} {}</title><rect x=\"{:.2f}\" y=\"{:.1f}\" width=\"{:.2f}\" height=\"{}\" "
           "fill=\"{}\" stroke=\"#333\" stroke-width=\"0.5\"/>",

@@ -7,7 +7,9 @@
 
 #include "arch/abi.h"
 #include "base/glob.h"
+#include "bpf/limits.h"
 #include "bpf/site_spec.h"
+#include "gobin/runtime_exits.h"
 #include "probe/dwarf_signature.h"
 #include "trace/site_screen.h"
 
@@ -209,11 +211,10 @@ class CaptureBuilder {
 
 // The functions the selectors name, each once, in selector order.
 StatusOr<std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>>> Resolve(
-    const gobin::Binary& binary, const std::vector<probe::Selector>& selectors, size_t max) {
+    const gobin::Binary& binary, const std::vector<probe::Selector>& selectors) {
   std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>> out;
   std::set<uint64_t> seen;
   for (const probe::Selector& sel : selectors) {
-    size_t before = out.size();
     bool matched = false;
     if (sel.is_glob) {
       for (const gobin::FuncRecord& f : binary.functions()) {
@@ -264,10 +265,6 @@ StatusOr<std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>
       return NotFound("no function matches '{}'{}", sel.pattern,
                       hint.empty() ? "" : "; nearest: " + hint);
     }
-    if (out.size() - before > max) {
-      return InvalidArgument("'{}' matches more than {} functions; narrow the pattern", sel.pattern,
-                             max);
-    }
   }
   return out;
 }
@@ -281,12 +278,12 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     return Unsupported("tracing {} binaries needs a {} host; this host is x86_64",
                        arch::ArchName(binary.arch()), arch::ArchName(binary.arch()));
   }
-  ASSIGN_OR_RETURN(auto targets, Resolve(binary, selectors, options.max_functions));
+  ASSIGN_OR_RETURN(auto targets, Resolve(binary, selectors));
   // --ctx-from: lenders are probed too; those not traced themselves stay quiet.
   std::set<uint64_t> lenders, traced;
   for (const auto& [record, selector] : targets) traced.insert(record->entry);
   if (!options.ctx_from.empty()) {
-    ASSIGN_OR_RETURN(auto lending, Resolve(binary, options.ctx_from, options.max_functions));
+    ASSIGN_OR_RETURN(auto lending, Resolve(binary, options.ctx_from));
     for (const auto& target : lending) {
       lenders.insert(target.first->entry);
       if (!traced.count(target.first->entry)) targets.push_back(target);
@@ -307,6 +304,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   auto dwarf = binary.dwarf();
   TracePlan plan;
   plan.count_only = options.count_only;
+  plan.histogram = options.histogram;
   plan.ctx_key = options.ctx_key;
   std::shared_ptr<IfaceTypes> iface_types = IfaceTypes::Build(binary, options.string_length);
   plan.iface_types = iface_types;
@@ -317,6 +315,12 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     fn.name = std::string(binary.Name(*record));
     fn.entry = record->entry;
     fn.quiet = !traced.count(record->entry);
+    if (auto why = gobin::UnpairableReason(fn.name)) {
+      fn.untraced = std::string(*why);
+      plan.warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
+      plan.functions.push_back(std::move(fn));
+      continue;
+    }
     ASSIGN_OR_RETURN(arch::CodeAnalysis analysis, binary.Analyze(*record));
     // Where the entry probe goes (design.md): `push rbp` after the stack check (Go >= 1.21) is
     // emulated by the kernel and runs once per call: ideal. Before Go 1.21 the instruction there
@@ -332,14 +336,27 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       fn.entry_probe = *analysis.stack_check_branch;
       fn.entry_flags = GOTAP_SITE_F_DEDUP;
     }
-    fn.return_sites = analysis.return_sites;
-    fn.entry_only = analysis.return_sites.empty();
-    // Counting needs only the entry probe: a missing RET changes nothing there.
-    if (fn.entry_only && !options.count_only) {
+    // Exits: every RET and every tail jump; none for the runtime's functions that leave some
+    // other way (gobin/runtime_exits.h), which would otherwise look like panics.
+    if (auto why = gobin::NonReturningReason(fn.name)) {
+      fn.no_return = std::string(*why);
+    } else {
+      fn.return_sites = analysis.return_sites;
+      fn.tail_jump_sites = analysis.tail_jump_sites;
+      // Assembly leaves by indirect jumps too; compiled code uses them only for jump tables.
+      if (record->flags & gobin::kFuncFlagAsm) {
+        fn.tail_jump_sites.insert(fn.tail_jump_sites.end(), analysis.indirect_jump_sites.begin(),
+                                  analysis.indirect_jump_sites.end());
+        std::sort(fn.tail_jump_sites.begin(), fn.tail_jump_sites.end());
+      }
+    }
+    fn.entry_only = fn.return_sites.empty() && fn.tail_jump_sites.empty();
+    if (fn.entry_only && fn.no_return.empty()) fn.no_return = "no RET or tail jump to probe";
+    // Counting needs only the entry probe, and the runtime's non-returning functions are
+    // expected: only a compiled function without an exit is worth a line.
+    if (fn.entry_only && !options.count_only && !gobin::NonReturningReason(fn.name)) {
       plan.warnings.push_back(
-          fmt::format("{} has no RET instruction{}: entry-only (no results, "
-                      "no latency)",
-                      fn.name, analysis.tail_jump ? " (tail jump)" : ""));
+          fmt::format("{} has no RET or tail jump: entry-only (no results, no latency)", fn.name));
     }
 
     // Types: DWARF, else the selector's signature, else raw words.
@@ -369,6 +386,14 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
                                probe::Value{".dict", RawWordType(), true});
     }
 
+    // Assembly (ABI0) keeps no g in R14: it may hold anything there, and runtime.systemstack
+    // returns with R14 still pointing at g0. The thread-local g is right in every function.
+    bpf::GoroutineLayout fn_goroutine = goroutine;
+    if ((record->flags & gobin::kFuncFlagAsm) && goroutine.g_source == GOTAP_G_REG) {
+      fn_goroutine.g_source = GOTAP_G_TLS;
+      fn_goroutine.g_offset = -8;
+    }
+
     CaptureBuilder args(arch::Arch::kX86_64, options.string_length);
     CaptureBuilder results(arch::Arch::kX86_64, options.string_length);
     if (signature) {
@@ -385,16 +410,16 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
         const arch::Register& r = regs.int_args[i];
         fn.args.push_back(args.BindRaw(r.name, static_cast<int16_t>(r.pt_regs_offset), 0));
       }
-      for (uint64_t i = 0; i < 2; ++i) {
-        const arch::Register& r = regs.int_args[i];
-        fn.results.push_back(results.BindRaw(r.name, static_cast<int16_t>(r.pt_regs_offset), 0));
-      }
+      // Whatever the result registers hold at a RET may be left over from anything: without
+      // types there are no results to show (issue: "no invented values").
+      fn.results_unknown = true;
     } else {
       uint64_t words = std::min<uint64_t>(static_cast<uint64_t>(std::max(record->args, 0)) / 8, 6);
       for (uint64_t i = 0; i < words; ++i) {
         int16_t off = static_cast<int16_t>(8 + 8 * i);
         fn.args.push_back(args.BindRaw(fmt::format("sp+{}", off), std::nullopt, off));
       }
+      fn.results_unknown = true;
     }
     // Values are shown only when calls are (not with --count or latency histograms).
     if (args.dropped() + results.dropped() > 0 && !options.count_only && !options.histogram) {
@@ -441,7 +466,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       }
     }
 
-    // Sites: the entry probe, then every RET.
+    // Sites: the entry probe, its morestack block when it has one, then every exit.
     auto add_site = [&](uint64_t vaddr, gotap_site_kind kind,
                         const std::vector<gotap_capture>& captures, uint8_t flags) -> Status {
       if (!analysis.IsInstructionBoundary(vaddr)) {
@@ -450,7 +475,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       auto offset = binary.elf().VaddrToFileOffset(vaddr);
       if (!offset) return Malformed("{}: site {:#x} is not in the file", fn.name, vaddr);
       ASSIGN_OR_RETURN(gotap_site_spec spec,
-                       bpf::MakeSiteSpec(fn.func_id, kind, goroutine, captures, flags));
+                       bpf::MakeSiteSpec(fn.func_id, kind, fn_goroutine, captures, flags));
       spec.vaddr = vaddr;  // the BPF program learns a PIE target's load bias from it
       plan.specs.push_back(spec);
       plan.file_offsets.push_back(*offset);
@@ -465,29 +490,43 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       }
       return add_site(*analysis.morestack_block, GOTAP_SITE_MORESTACK, {}, 0);
     };
+    // The entry site, then every exit. An exit at the entry's own address (a function that is
+    // one RET or one tail jump) is not attached: the entry runs it (GOTAP_SITE_F_EXIT_HERE).
+    auto add_entry_and_exits = [&](const std::vector<gotap_capture>& entry_captures,
+                                   uint8_t entry_flags,
+                                   const std::vector<gotap_capture>& exit_captures,
+                                   uint8_t exit_flags) -> Status {
+      const size_t entry_index = plan.specs.size();
+      RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, entry_captures, entry_flags));
+      RETURN_IF_ERROR(add_morestack_site());
+      auto add_exit = [&](uint64_t at, bool tail) -> Status {
+        uint8_t flags = exit_flags | (tail ? GOTAP_SITE_F_TAIL_CALL : 0);
+        RETURN_IF_ERROR(add_site(at, GOTAP_SITE_RETURN, tail ? std::vector<gotap_capture>{}
+                                                             : exit_captures, flags));
+        if (at == fn.entry_probe) {
+          gotap_site_spec& entry = plan.specs[entry_index];
+          entry.flags |= GOTAP_SITE_F_EXIT_HERE;
+          entry.exit_delta = static_cast<uint16_t>(plan.specs.size() - 1 - entry_index);
+          plan.file_offsets.back() = kChainedSite;
+        }
+        return Status::Ok();
+      };
+      for (uint64_t ret : fn.return_sites) RETURN_IF_ERROR(add_exit(ret, false));
+      for (uint64_t jump : fn.tail_jump_sites) RETURN_IF_ERROR(add_exit(jump, true));
+      return Status::Ok();
+    };
     if (options.count_only) {
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_COUNT, {}, 0));
     } else if (options.histogram) {
-      if (fn.func_id >= GOTAP_HIST_FUNCS) {
-        return InvalidArgument(
-            "latency histograms are kept for at most {} functions; narrow the "
-            "probes",
-            int{GOTAP_HIST_FUNCS});
+      if (!fn.entry_only) {  // no exit, no latency (warned above)
+        RETURN_IF_ERROR(add_entry_and_exits({}, fn.entry_flags, {}, GOTAP_SITE_F_HISTOGRAM));
       }
-      if (!fn.entry_only) {  // no RET, no latency (warned above)
-        RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, {}, fn.entry_flags));
-        RETURN_IF_ERROR(add_morestack_site());
-        for (uint64_t ret : fn.return_sites) {
-          RETURN_IF_ERROR(add_site(ret, GOTAP_SITE_RETURN, {}, GOTAP_SITE_F_HISTOGRAM));
-        }
-      }
-    } else {
+    } else if (fn.entry_only) {
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
-                               (fn.entry_only ? GOTAP_SITE_F_ENTRY_ONLY : 0) | fn.entry_flags));
+                               GOTAP_SITE_F_ENTRY_ONLY | fn.entry_flags));
       RETURN_IF_ERROR(add_morestack_site());
-      for (uint64_t ret : fn.return_sites) {
-        RETURN_IF_ERROR(add_site(ret, GOTAP_SITE_RETURN, fn.result_captures, 0));
-      }
+    } else {
+      RETURN_IF_ERROR(add_entry_and_exits(fn.arg_captures, fn.entry_flags, fn.result_captures, 0));
     }
     plan.functions.push_back(std::move(fn));
   }
@@ -503,6 +542,21 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
         "{} of the program's struct types print by name only behind interfaces (the kernel's "
         "recipe map holds {}; error types come first)",
         plan.iface_types->structs_without_recipe(), int{GOTAP_IFACE_MAX_RECIPES}));
+  }
+  if (plan.specs.size() > bpf::kMaxSites) {
+    return InvalidArgument(
+        "the selection needs {} probe sites ({} functions); the kernel attaches at most {} in one "
+        "run: narrow it (e.g. 'main.*' or a package path)",
+        plan.specs.size(), plan.functions.size(), bpf::kMaxSites);
+  }
+  size_t typeless = 0;
+  for (const TracedFunction& fn : plan.functions) typeless += fn.results_unknown && !fn.entry_only;
+  if (typeless > 0 && !options.count_only && !options.histogram) {
+    plan.warnings.push_back(fmt::format(
+        "{} function{} without DWARF or a signature: arguments show as raw words and results as "
+        "unknown; give a signature to decode them, e.g. 'main.f(id int, name string) (bool, "
+        "error)'",
+        typeless, typeless == 1 ? "" : "s"));
   }
   DropRefusedSites(binary, &plan);  // sites the kernel would refuse (trace/site_screen.h)
   return plan;

@@ -54,8 +54,14 @@ struct TracedFunction {
   uint64_t entry_probe = 0;  // link-time vaddr of the entry site
   uint8_t entry_flags = 0;   // GOTAP_SITE_F_DEDUP when the site can fire twice per call
   std::vector<uint64_t> return_sites;
-  bool entry_only = false;  // no RET to probe
-  std::string types_from;   // "dwarf", "signature" or "raw words"
+  std::vector<uint64_t> tail_jump_sites;  // exits by a jump to another function
+  // No exit to probe: the function never returns through a RET or tail jump (`no_return` says
+  // why when the runtime is known to leave some other way), and is probed at its entry only.
+  bool entry_only = false;
+  std::string no_return;
+  // Neither DWARF nor a signature describes the results: none are captured or shown.
+  bool results_unknown = false;
+  std::string types_from;  // "dwarf", "signature" or "raw words"
   std::vector<gotap_capture> arg_captures;
   std::vector<gotap_capture> result_captures;
   std::vector<ValueBinding> args;
@@ -69,22 +75,24 @@ struct PlanOptions {
   uint16_t string_length = 64;  // bytes of string and []byte contents copied per value
   bool count_only = false;      // entry sites that only count calls (no records)
   bool histogram = false;       // latency into in-kernel histograms (no records, no values)
-  // Functions matched by globs beyond this many are an error (a typo like '*' would otherwise
-  // attach to everything).
-  size_t max_functions = 5000;
   std::string ctx_key;  // --ctx-key: contexts render as just this key's value
   // --ctx-from: functions whose context.Context argument is lent, while they run, to the traced
   // functions they call that take no context (shown as the value `caller_ctx`).
   std::vector<probe::Selector> ctx_from;
 };
 
+inline constexpr uint64_t kChainedSite = UINT64_MAX;
+
 struct TracePlan {
   std::vector<TracedFunction> functions;  // func_id == index
-  // One per site; spec i is attached at file_offsets[i] with cookie (first cookie + i).
+  // One per site; spec i is attached at file_offsets[i] with cookie (first cookie + i), except
+  // where file_offsets[i] is kChainedSite: that spec runs only from the entry spec that names it
+  // (GOTAP_SITE_F_EXIT_HERE).
   std::vector<gotap_site_spec> specs;
   std::vector<uint64_t> file_offsets;
   std::vector<std::string> warnings;  // things the user should know (one line each)
   bool count_only = false;            // sites count calls in the kernel; no records
+  bool histogram = false;             // exits add latencies to in-kernel histograms
   // Owns the types made up for raw words (uintptr) and selectors' signatures.
   std::vector<std::shared_ptr<const void>> keep_alive;
   // Interface decoding: the recipes to load into the session and the type lookup. Never null;

@@ -75,7 +75,8 @@ class RecordDecoder {
     e.pid = h.tgid;
     e.tid = h.entry_tid;
     e.return_tid = h.return_tid;
-    e.goid = h.goid;
+    e.system_stack = (h.goid & GOTAP_GOID_SYSTEM_STACK) != 0;
+    e.goid = e.system_stack ? 0 : h.goid;
     e.level = h.level;
     if (record->ns) {
       for (int kind : ns_kinds_) {
@@ -88,6 +89,8 @@ class RecordDecoder {
     e.duration_ns = h.duration_ns;
     e.args_missing = h.flags & GOTAP_REC_ARGS_MISSING;
     e.truncated = h.flags & GOTAP_REC_TRUNCATED;
+    e.tail_call = h.flags & GOTAP_REC_TAIL_CALL;
+    e.results_unknown = fn.results_unknown;
     bool fault = h.flags & GOTAP_REC_CAPTURE_FAULT;
     if (h.flags & GOTAP_REC_COMPLETE) {
       e.kind = output::CallKind::kCall;
@@ -95,6 +98,7 @@ class RecordDecoder {
       e.kind = output::CallKind::kUnwound;
     } else if (h.flags & GOTAP_REC_ENTRY_ONLY) {
       e.kind = output::CallKind::kEntryOnly;
+      e.no_return = fn.no_return;
     } else {
       e.kind = output::CallKind::kRunningAtExit;
     }
@@ -115,7 +119,7 @@ class RecordDecoder {
         ++summary_.calls;
         break;
       case output::CallKind::kUnwound:
-        ++summary_.unwound;
+        ++(e.system_stack ? summary_.abandoned : summary_.unwound);
         break;
       case output::CallKind::kEntryOnly:
         ++summary_.entry_only;
@@ -160,16 +164,25 @@ Status AttachPlan(bpf::Session& session, const TracePlan& plan, const Target& ta
     if (!fn.untraced.empty()) summary->untraced_functions[fn.name] = fn.untraced;
   }
   if (plan.specs.empty() && !summary->untraced_functions.empty()) {
-    return Unsupported("nothing left to trace: the kernel refuses a probe site of every function");
+    return Unsupported("nothing left to trace: no selected function can be probed (see the notes)");
   }
-  std::vector<uint32_t> groups(plan.specs.size());
-  for (size_t i = 0; i < groups.size(); ++i) groups[i] = plan.specs[i].func_id;
+  // Chained specs (kChainedSite) run from their entry's hit and are not attached.
+  std::vector<uint64_t> offsets, site_cookies;
+  std::vector<uint32_t> groups;
+  std::vector<size_t> spec_of;  // attached site -> index in plan.specs
+  for (size_t i = 0; i < plan.specs.size() && i < plan.file_offsets.size(); ++i) {
+    if (plan.file_offsets[i] == kChainedSite) continue;
+    offsets.push_back(plan.file_offsets[i]);
+    site_cookies.push_back(cookies[i]);
+    groups.push_back(plan.specs[i].func_id);
+    spec_of.push_back(i);
+  }
   bpf::AttachReport report;
-  RETURN_IF_ERROR(session.AttachDroppingRefused(target.binary_path, plan.file_offsets, cookies,
+  RETURN_IF_ERROR(session.AttachDroppingRefused(target.binary_path, offsets, site_cookies,
                                                 target.pid, groups, &report));
   for (const bpf::AttachReport::Refused& r : report.refused) {
-    if (r.index >= plan.specs.size()) continue;
-    const gotap_site_spec& spec = plan.specs[r.index];
+    if (r.index >= spec_of.size()) continue;
+    const gotap_site_spec& spec = plan.specs[spec_of[r.index]];
     std::string name = spec.func_id < plan.functions.size()
                            ? plan.functions[spec.func_id].name
                            : fmt::format("function #{}", spec.func_id);
@@ -195,6 +208,10 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   options.hist_by = limits.hist_by;
   options.with_ns = !limits.ns_kinds.empty();
   if (limits.ring_bytes) options.ring_bytes = limits.ring_bytes;
+  // Maps sized to the plan: the only limit on a selection is the kernel's (bpf::kMaxSites).
+  options.max_sites = static_cast<uint32_t>(std::max<size_t>(plan.specs.size(), 1));
+  options.max_funcs = static_cast<uint32_t>(std::max<size_t>(plan.functions.size(), 1));
+  options.max_hist_funcs = plan.histogram ? options.max_funcs : 1;
   ASSIGN_OR_RETURN(bpf::Session session, bpf::Session::Create(options));
   ASSIGN_OR_RETURN(uint64_t first_cookie, session.AddSites(plan.specs));
   if (plan.iface_types) RETURN_IF_ERROR(session.SetIfaceRecipes(plan.iface_types->recipes()));
@@ -205,6 +222,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   if (limits.on_attached) limits.on_attached(session);
   if (target.spawned) kill(target.pid, SIGCONT);
 
+  summary.spawned = target.spawned;
   RecordDecoder decoder(plan, limits.ns_kinds, limits.filters, &summary);
   uint64_t events = 0;
   bool limit_reached = false;
@@ -306,6 +324,7 @@ std::string FormatSummary(const TraceSummary& s) {
   }
   out += fmt::format("; unwound {}, entry-only {}, running at exit {}", s.unwound, s.entry_only,
                      s.running_at_exit);
+  if (s.abandoned > 0) out += fmt::format(", abandoned on system stacks {}", s.abandoned);
   const bpf::Counters& c = s.counters;
   out += fmt::format("; events lost {}", s.lost_records + s.unwritten);
   if (c[GOTAP_CTR_FILTERED] > 0) {
@@ -319,9 +338,13 @@ std::string FormatSummary(const TraceSummary& s) {
   note(GOTAP_CTR_STACK_OVERFLOW, "calls untraced: goroutine nesting deeper than the shadow stack");
   note(GOTAP_CTR_STACK_MAP_FULL, "calls untraced: too many goroutines with open calls");
   note(GOTAP_CTR_PREEMPTED, "hits dropped: probe preempted on its CPU");
-  note(GOTAP_CTR_NO_GOROUTINE, "hits without a readable goroutine");
+  note(GOTAP_CTR_NO_GOROUTINE,
+       "hits without a goroutine to pair by (g unreadable, or SP off g's stack: signal handlers)");
+  // Attached to a running process, a call in progress at attach ends without a traced entry. A
+  // spawned command ran nothing before attach: its returns without an entry mean entries lost.
   note(GOTAP_CTR_UNMATCHED_RETURN,
-       "returns without a traced entry (calls already running at attach)");
+       s.spawned ? "returns without a traced entry (their entries were lost: see the lines above)"
+                 : "returns without a traced entry (calls already running at attach)");
   note(GOTAP_CTR_BAD_COOKIE, "hits of unknown sites");
   note(GOTAP_CTR_HIST_FULL, "latencies not counted: too many (function, group) histograms");
   if (!s.write_error.empty()) {
@@ -339,7 +362,7 @@ std::string FormatSummary(const TraceSummary& s) {
       }
       names += fmt::format("{}{}", listed++ ? ", " : "", EscapeForTerminal(name));
     }
-    out += fmt::format("\n  {} function{} not traced (the kernel refuses a probe site): {}",
+    out += fmt::format("\n  {} function{} not traced (see the notes above): {}",
                        s.untraced_functions.size(), s.untraced_functions.size() == 1 ? "" : "s",
                        names);
   }
