@@ -18,7 +18,6 @@ void RunAttachCost(const AttachCostOptions& options) {
   auto t1 = Clock::now();
   probe::Selector selector = Check(probe::ParseSelector(options.glob), "parsing the glob");
   trace::PlanOptions plan_options;
-  plan_options.max_functions = options.max_functions;
   trace::TracePlan plan = Check(trace::PlanTrace(*binary, {selector}, plan_options), "planning");
   auto t2 = Clock::now();
   size_t entry_only = 0;
@@ -41,10 +40,11 @@ void RunAttachCost(const AttachCostOptions& options) {
     std::optional<bpf::Session> session;
     session.emplace(Check(bpf::Session::Create(session_options), "creating the session"));
     uint64_t first = Check(session->AddSites(plan.specs), "adding sites");
-    std::vector<uint64_t> cookies(plan.specs.size());
-    std::iota(cookies.begin(), cookies.end(), first);
+    const trace::AttachableSites sites = trace::SitesToAttach(plan);
+    std::vector<uint64_t> cookies;
+    for (size_t i : sites.spec_index) cookies.push_back(first + i);
     auto b = Clock::now();
-    Check(session->Attach(options.binary, plan.file_offsets, cookies, target.pid()), "attaching");
+    Check(session->Attach(options.binary, sites.file_offsets, cookies, target.pid()), "attaching");
     auto c = Clock::now();
     size_t attached = session->attached_sites();
     session->DetachAll();

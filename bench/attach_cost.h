@@ -13,7 +13,6 @@ struct AttachCostOptions {
   std::string binary;
   std::string glob;
   int runs = 5;
-  size_t max_functions = 100000;  // gotap trace's default (5000) is lifted to measure them all
   // The live process whose address space gets the breakpoints (it must block reading stdin).
   std::vector<std::string> target_args;
 };

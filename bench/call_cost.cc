@@ -48,7 +48,7 @@ trace::TracePlan PlanFor(const CallCostOptions& options) {
     // lookup of the site and one per-CPU counter increment. No goroutine, no captures.
     for (gotap_site_spec& spec : plan.specs) {
       spec.kind = GOTAP_SITE_COUNT;
-      spec.flags = 0;
+      spec.flags = 0;  // chained exits (kChainedSite) stay unattached: one hit per entry+exit
       spec.ncaptures = 0;
       std::memset(spec.captures, 0, sizeof(spec.captures));
     }
@@ -73,14 +73,15 @@ RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) 
   }
   if (options.mode != ProbeMode::kNone) {
     uint64_t first = Check(session->AddSites(plan.specs), "adding sites");
-    cookies.resize(plan.specs.size());
-    std::iota(cookies.begin(), cookies.end(), first);
+    for (size_t i : trace::SitesToAttach(plan).spec_index) cookies.push_back(first + i);
   }
   TargetProcess target = Check(
       TargetProcess::Start({options.binary, "-wait", "-n", std::to_string(options.calls)}, "ready"),
       "starting the target");
   if (!cookies.empty()) {
-    Check(session->Attach(options.binary, plan.file_offsets, cookies, target.pid()), "attaching");
+    Check(session->Attach(options.binary, trace::SitesToAttach(plan).file_offsets, cookies,
+                          target.pid()),
+          "attaching");
   }
 
   // The ring is drained on another thread so that the exit is seen the moment it happens.

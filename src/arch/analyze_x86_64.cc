@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "arch/analyzers.h"
+#include "arch/uprobe_check.h"
 #include "arch/x86_decoder.h"
 
 namespace gotap::arch::internal {
@@ -29,7 +30,9 @@ bool IsTerminator(Flow flow) {
 // block: register spills, exactly one direct CALL (runtime.morestack*), reloads, and a JMP back to
 // entry. Exactly one call: a panic path (`call runtime.panic*`) often falls through into the
 // morestack block, and a branch to it is not part of the stack check.
-bool IsMorestackBlock(const std::vector<Record>& records, uint64_t entry, uint64_t target) {
+// `call_at`, when given, receives the call's offset from entry.
+bool IsMorestackBlock(const std::vector<Record>& records, uint64_t entry, uint64_t target,
+                      uint32_t* call_at = nullptr) {
   if (target < entry) return false;
   const uint64_t offset = target - entry;
   auto it = std::lower_bound(records.begin(), records.end(), offset,
@@ -40,6 +43,7 @@ bool IsMorestackBlock(const std::vector<Record>& records, uint64_t entry, uint64
     switch (it->flow) {
       case Flow::kCall:
         if (++calls > 1) return false;
+        if (call_at != nullptr) *call_at = it->offset;
         break;
       case Flow::kJump:
         return calls == 1 && it->target == entry;
@@ -54,8 +58,9 @@ bool IsMorestackBlock(const std::vector<Record>& records, uint64_t entry, uint64
 
 // Index of the last conditional branch of the stack check, or -1 if there is none. Large-frame
 // checks branch twice to the same morestack block (`jb L; cmp; jbe L`, and Go <= 1.16's
-// `je L; ...; jbe L`); branches elsewhere are the function body's.
-int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry) {
+// `je L; ...; jbe L`); branches elsewhere are the function body's. `first`, when given, receives
+// the index of the first branch to the block.
+int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry, int* first = nullptr) {
   int found = -1;
   uint64_t morestack = 0;  // the verified block's address, once found
   const size_t window = std::min(records.size(), kPrologueWindow);
@@ -68,14 +73,78 @@ int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry) {
     } else if (IsMorestackBlock(records, entry, r.target)) {
       found = static_cast<int>(i);
       morestack = r.target;
+      if (first != nullptr) *first = found;
     }
   }
   return found;
 }
 
+// True iff `insn` is a NOP: 90, 66 90, or 0f 1f /0 with any 66 prefixes.
+bool IsNop(Bytes insn) {
+  size_t i = 0;
+  while (i < insn.size() && insn[i] == 0x66) ++i;
+  if (i < insn.size() && insn[i] == 0x90) return i + 1 == insn.size();
+  return i + 1 < insn.size() && insn[i] == 0x0f && insn[i + 1] == 0x1f;
+}
+
+// True iff `insn` traps: int3 (cc), int imm8 (cd ib, Go's `INT $3`), ud2 (0f 0b).
+bool IsTrap(Bytes insn) {
+  if (insn.empty()) return false;
+  if (insn[0] == 0xcc || insn[0] == 0xcd) return true;
+  return insn.size() == 2 && insn[0] == 0x0f && insn[1] == 0x0b;
+}
+
+// The bytes of record r.
+Bytes InsnBytes(Bytes code, const Record& r) { return code.subspan(r.offset, r.length); }
+
+// Fills count_site, count_correction_site, count_site_emulated and count_site_on_straight_line
+// (see CodeAnalysis). entry_probe must be set; records[entry_index] is at entry_probe.
+void ChooseCountSite(const std::vector<Record>& records, uint64_t entry, Bytes code,
+                     const CapstoneView& capstone, size_t entry_index, int first_branch,
+                     CodeAnalysis* out) {
+  out->count_site = out->entry_probe;
+  if (records.empty()) return;
+  if (X86KernelEmulates(InsnBytes(code, records[entry_index]))) {
+    out->count_site_emulated = true;
+    return;
+  }
+  if (out->has_stack_check) {
+    uint32_t call_at = 0;
+    if (first_branch >= 0 && IsMorestackBlock(records, entry, *out->morestack_block, &call_at)) {
+      out->count_site = entry + records[first_branch].offset;
+      out->count_correction_site = entry + call_at;
+      out->count_site_emulated = true;
+    }
+    return;
+  }
+  // Straight line from entry: stop where a jump lands, where SP may move, or at any transfer.
+  std::vector<uint32_t> landings;
+  for (const Record& r : records) {
+    if ((r.flow == Flow::kCondJump || r.flow == Flow::kJump) && r.target > entry &&
+        r.target - entry < UINT32_MAX) {
+      landings.push_back(static_cast<uint32_t>(r.target - entry));
+    }
+  }
+  std::sort(landings.begin(), landings.end());
+  for (size_t i = 0; i < records.size() && i < kStraightLineWindow; ++i) {
+    const Record& r = records[i];
+    if (i > 0 && std::binary_search(landings.begin(), landings.end(), r.offset)) return;
+    if (X86KernelEmulates(InsnBytes(code, r))) {
+      out->count_site = entry + r.offset;
+      out->count_site_emulated = true;
+      out->count_site_on_straight_line = true;
+      return;
+    }
+    if (r.flow != Flow::kNone || capstone.MayWriteSp(entry + r.offset, code.subspan(r.offset))) {
+      return;
+    }
+  }
+}
+
 // Walks the control flow from entry and classifies how each path ends (CodeAnalysis::ExitPaths).
+// `code` holds the bytes the records were decoded from.
 CodeAnalysis::ExitPaths WalkExitPaths(const std::vector<Record>& records, uint64_t entry,
-                                      uint64_t end) {
+                                      uint64_t end, Bytes code) {
   CodeAnalysis::ExitPaths out;
   if (records.empty()) return out;
   auto index_of = [&](uint64_t target) -> std::optional<size_t> {
@@ -115,13 +184,27 @@ CodeAnalysis::ExitPaths WalkExitPaths(const std::vector<Record>& records, uint64
         }
         break;
       case Flow::kCall:
+        break;
       case Flow::kNone:
+        if (IsTrap(code.subspan(r.offset, r.length))) {
+          ++out.traps;
+          falls_through = false;
+        }
         break;
     }
     if (!falls_through) continue;
     if (i + 1 < records.size()) {
       work.push_back(i + 1);
-    } else if (r.flow == Flow::kCall) {
+      continue;
+    }
+    // The last instruction falls through. After a call that does not return the compiler may
+    // put NOPs, so that the return address still maps to the call's line.
+    size_t last_real = i;
+    while (last_real > 0 && records[last_real].flow == Flow::kNone &&
+           IsNop(code.subspan(records[last_real].offset, records[last_real].length))) {
+      --last_real;
+    }
+    if (records[last_real].flow == Flow::kCall) {
       ++out.noreturn_call_ends;
     } else {
       ++out.off_end;
@@ -173,19 +256,23 @@ void AnalyzeX86_64(uint64_t entry, Bytes code, const CapstoneView& capstone, Cod
     }
   }
   if (out->return_sites.empty()) out->tail_jump = tail_jump;
-  out->exit_paths = WalkExitPaths(records, entry, end);
+  out->exit_paths = WalkExitPaths(records, entry, end, code);
 
-  const int branch = FindStackCheckBranch(records, entry);
+  int first_branch = -1;
+  const int branch = FindStackCheckBranch(records, entry, &first_branch);
+  size_t entry_index = 0;
   if (branch >= 0 && static_cast<size_t>(branch) + 1 < records.size()) {
     out->has_stack_check = true;
     out->stack_check_branch = entry + records[branch].offset;
     out->morestack_block = records[branch].target;
     out->entry_probe = entry + records[branch + 1].offset;
     out->entry_probe_kind = EntryProbeKind::kAfterStackCheck;
+    entry_index = static_cast<size_t>(branch) + 1;
   } else {
     out->entry_probe = entry;
     out->entry_probe_kind = EntryProbeKind::kFunctionStart;
   }
+  ChooseCountSite(records, entry, code, capstone, entry_index, first_branch, out);
 }
 
 }  // namespace gotap::arch::internal

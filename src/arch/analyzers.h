@@ -23,6 +23,10 @@ class CapstoneView {
   Measured Measure(uint64_t address, Bytes code) const;
   // The mnemonic of the instruction at the start of code, "" if undecodable.
   std::string Mnemonic(uint64_t address, Bytes code) const;
+  // True iff the instruction at the start of code may change RSP: push/pop/call/ret/leave/enter
+  // and friends, or any instruction whose first (destination) operand is rsp/esp/sp. True too
+  // when capstone cannot decode it.
+  bool MayWriteSp(uint64_t address, Bytes code) const;
 
  private:
   size_t handle_;
@@ -40,5 +44,7 @@ void AnalyzeArm64(uint64_t entry, Bytes code, CodeAnalysis* out);
 // float argument registers around its call before jumping back to entry.
 inline constexpr size_t kPrologueWindow = 12;
 inline constexpr size_t kMorestackWindow = 64;
+// How far the count site's straight-line search looks from a function's entry.
+inline constexpr size_t kStraightLineWindow = 16;
 
 }  // namespace gotap::arch::internal

@@ -47,6 +47,23 @@ struct CodeAnalysis {
   // start (stack growth or a preemption request), never on a normal call.
   std::optional<uint64_t> morestack_block;
 
+  // The cheapest site that counts calls exactly (x86-64; entry_probe elsewhere): the
+  // count is hits(count_site) - hits(count_correction_site) when the latter is set.
+  //  - entry_probe, when the kernel emulates it (`push rbp` after the stack check, Go >= 1.21);
+  //  - with a stack check whose entry_probe is single-stepped (`sub rsp`, Go <= 1.20): the
+  //    stack check's FIRST branch to the morestack block, which every pass through the prologue
+  //    runs once, corrected by the block's CALL, which runs once per extra pass (a stack growth
+  //    or a preemption request re-entering the function);
+  //  - without a stack check: the first emulated instruction on the straight line from entry, if
+  //    SP has not moved before it and no jump lands between entry and it (it then runs exactly
+  //    once per call, and SP there is SP at entry: a latency entry can use it too);
+  //  - else entry_probe.
+  uint64_t count_site = 0;
+  std::optional<uint64_t> count_correction_site;
+  bool count_site_emulated = false;
+  // Set iff count_site is the straight-line site of a function without a stack check.
+  bool count_site_on_straight_line = false;
+
   // Set iff the function has no return and leaves through a direct unconditional jump whose target
   // lies outside [entry, end) (a wrapper's tail call); the target of the last such jump.
   std::optional<uint64_t> tail_jump;
@@ -63,11 +80,13 @@ struct CodeAnalysis {
 
   // How the function's paths end, from a walk of its control flow from entry (x86-64). Every
   // path of well-formed Go code ends in a RET, a tail jump, an indirect jump (jump tables, asm
-  // `JMP reg`), or a call that never returns (`CALL runtime.panic*` with nothing after it).
+  // `JMP reg`), a call that never returns (`CALL runtime.panic*` with nothing after it), or a
+  // trap.
   struct ExitPaths {
     uint32_t indirect_jumps = 0;      // reachable `jmp r/m`: targets unknown here
     uint32_t conditional_exits = 0;   // reachable jcc leaving the function (asm only)
     uint32_t noreturn_call_ends = 0;  // paths ending in a call with no instruction after it
+    uint32_t traps = 0;               // paths ending in int3, `int $3` or ud2 (crash on purpose)
     uint32_t off_end = 0;             // paths that run past the last instruction: none expected
     uint32_t bad_targets = 0;         // jumps into the middle of an instruction: none expected
   };

@@ -24,6 +24,18 @@ std::string CapstoneView::Mnemonic(uint64_t address, Bytes code) const {
   return insn_->mnemonic;
 }
 
+bool CapstoneView::MayWriteSp(uint64_t address, Bytes code) const {
+  const uint8_t* data = code.data();
+  size_t size = code.size();
+  if (!cs_disasm_iter(handle_, &data, &size, &address, insn_)) return true;
+  std::string_view mnemonic = insn_->mnemonic, operands = insn_->op_str;
+  for (std::string_view stack_op : {"push", "pop", "call", "ret", "leave", "enter", "iret"}) {
+    if (mnemonic.starts_with(stack_op)) return true;
+  }
+  return operands.starts_with("rsp") || operands.starts_with("esp") ||
+         operands.starts_with("sp,") || operands == "sp" || operands.starts_with("spl");
+}
+
 }  // namespace internal
 
 StatusOr<Disassembler> Disassembler::Create(Arch arch) {

@@ -153,4 +153,17 @@ std::optional<std::string> X86UprobeRefusal(Bytes code) {
                      op, name);
 }
 
+bool X86KernelEmulates(Bytes code) {
+  if (code.empty()) return false;
+  uint8_t op = code[0];
+  if (op == 0x41) {  // REX.B: push r8-r15 only
+    return code.size() >= 2 && code[1] >= 0x50 && code[1] <= 0x57;
+  }
+  if (op >= 0x50 && op <= 0x57) return true;                // push reg
+  if (op == 0xeb || op == 0xe9 || op == 0xe8) return true;  // jmp rel8/rel32, call rel32
+  if (op == 0x90) return true;                              // nop
+  if (op >= 0x70 && op <= 0x7f) return true;                // jcc rel8
+  return op == 0x0f && code.size() >= 2 && code[1] >= 0x80 && code[1] <= 0x8f;  // jcc rel32
+}
+
 }  // namespace gotap::arch

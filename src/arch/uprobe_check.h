@@ -27,4 +27,11 @@ namespace gotap::arch {
 // three-byte opcodes (0f ..) are all accepted.
 std::optional<std::string> X86UprobeRefusal(Bytes code);
 
+// Whether the kernel emulates the x86-64 instruction at the start of `code` when a uprobe hits it
+// (branch_setup_xol_ops and push_setup_xol_ops in arch/x86/kernel/uprobes.c): jmp rel8/rel32,
+// call rel32, jcc rel8/rel32, nop (90), and push of a general register (50+r, 41 50+r), none with
+// a 66 prefix. Emulated hits cost ~0.5 µs here; every other instruction is single-stepped out of
+// line, ~9.5 µs (uprobe-costs.md).
+bool X86KernelEmulates(Bytes code);
+
 }  // namespace gotap::arch

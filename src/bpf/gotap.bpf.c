@@ -4,7 +4,7 @@
  *   ENTRY  - find the goroutine, drop frames it abandoned, push a frame with the arguments;
  *   RETURN - pop frames the goroutine abandoned (UNWOUND records), then pop the matching frame
  *            and emit one COMPLETE record with arguments and results;
- *   COUNT  - add one to a per-function counter (benchmarks).
+ *   COUNT  - add (or subtract) one to a per-function counter (gotap trace --count).
  * It is loaded once (expected_attach_type BPF_TRACE_UPROBE_MULTI, or 0 for the perf-event
  * fallback) and never touches the target's memory other than through bpf_probe_read_user. */
 #include "vmlinux.h"
@@ -505,7 +505,6 @@ static __always_inline void on_morestack(const struct gotap_site_spec* spec, str
   if (top->depth == s->depth && top->func_id == spec->func_id) top->reentry = 1;
 }
 
-
 /* Adds duration d to the (func, group) histogram in hist_by, creating it when needed. */
 static __always_inline void record_grouped_latency(__u32 func, __u64 group, __u64 d) {
   struct gotap_hist_key key = {.func_id = func, .group = group};
@@ -594,7 +593,7 @@ int gotap_site(struct pt_regs* ctx) {
     __u32 func = spec->func_id;
     __u64* c = bpf_map_lookup_elem(&func_counts, &func);
     if (c)
-      *c += 1;
+      *c += (spec->flags & GOTAP_SITE_F_UNCOUNT) ? (__u64)-1 : 1; /* sums wrap modulo 2^64 */
     else
       count(GOTAP_CTR_BAD_COOKIE);
     return 0;

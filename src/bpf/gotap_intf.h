@@ -33,7 +33,7 @@ enum gotap_limits {
 enum gotap_site_kind {
   GOTAP_SITE_ENTRY = 1,  /* push a frame (or emit at once with GOTAP_SITE_F_ENTRY_ONLY) */
   GOTAP_SITE_RETURN = 2, /* a RET instruction: pop the matching frame, emit one record */
-  GOTAP_SITE_COUNT = 3,  /* benchmarks: add 1 to func_counts[func_id]; nothing else */
+  GOTAP_SITE_COUNT = 3,  /* add 1 to func_counts[func_id] (GOTAP_SITE_F_UNCOUNT: subtract 1) */
   /* The function's morestack block (paired with a GOTAP_SITE_F_DEDUP entry): the next entry hit
    * at this depth is the same call re-entering the function, not a new call. */
   GOTAP_SITE_MORESTACK = 4
@@ -56,7 +56,11 @@ enum gotap_site_flags {
   GOTAP_SITE_F_EXIT_HERE = 8,
   /* RETURN: not a RET but a jump to another function, which returns to this call's caller (a
    * tail call): the call ends here, before its results exist; none are captured. */
-  GOTAP_SITE_F_TAIL_CALL = 16
+  GOTAP_SITE_F_TAIL_CALL = 16,
+  /* COUNT: subtract one instead of adding. For the morestack block's CALL of a function counted
+   * at its stack check's branch, which runs once more per morestack trip: the difference of the
+   * two sites' hits is the exact number of calls, and both sites are emulated by the kernel. */
+  GOTAP_SITE_F_UNCOUNT = 32
 };
 
 /* Goroutine ids of system stacks. Every M's g0 and signal-stack g (gsignal) has goid 0: the BPF
@@ -168,7 +172,7 @@ struct gotap_site_spec {
   __s16 g_offset;        /* see enum gotap_g_source */
   __u16 goid_offset;     /* byte offset of goid in runtime.g (152 for Go 1.13-1.22) */
   __u16 stack_hi_offset; /* byte offset of stack.hi in runtime.g (8 in every Go version) */
-  __u16 exit_delta; /* GOTAP_SITE_F_EXIT_HERE: the exit's spec is at cookie + exit_delta */
+  __u16 exit_delta;      /* GOTAP_SITE_F_EXIT_HERE: the exit's spec is at cookie + exit_delta */
   /* Link-time vaddr of the probed instruction, 0 if not given. The program learns the target's
    * load bias as pc - vaddr (0 for non-PIE executables) and uses it where it meets addresses of
    * the binary's own data: runtime type descriptors, itabs, package variables. */
@@ -198,8 +202,8 @@ enum gotap_record_flags {
 struct gotap_call_record {
   __u64 entry_ns;
   __u64 duration_ns; /* COMPLETE: RET − entry; UNWOUND: detection − entry (an upper bound) */
-  __u64 goid;  /* GOTAP_GOID_SYSTEM_STACK | g on a system stack (g0, gsignal) */
-  __u64 depth; /* stack.hi − SP at the entry site: bytes from the goroutine's stack top */
+  __u64 goid;        /* GOTAP_GOID_SYSTEM_STACK | g on a system stack (g0, gsignal) */
+  __u64 depth;       /* stack.hi − SP at the entry site: bytes from the goroutine's stack top */
   __u32 tgid;
   __u32 entry_tid;
   __u32 return_tid; /* at the RET, or where the abandonment was seen; 0 for ENTRY_ONLY */

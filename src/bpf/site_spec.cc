@@ -78,6 +78,9 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
       return InvalidArgument("counting site for function {} but only {} counters", spec.func_id,
                              max_funcs);
     }
+    if (spec.flags & ~GOTAP_SITE_F_UNCOUNT) {
+      return InvalidArgument("counting sites take no flags but the uncount flag");
+    }
     return Status::Ok();
   }
   if (spec.kind != GOTAP_SITE_ENTRY && spec.kind != GOTAP_SITE_RETURN &&
@@ -92,7 +95,8 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
       (spec.flags & ~(GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL)) != 0) {
     return InvalidArgument("return sites take no flags but the histogram and tail-call flags");
   }
-  if (spec.kind == GOTAP_SITE_ENTRY && (spec.flags & (GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL))) {
+  if (spec.kind == GOTAP_SITE_ENTRY &&
+      (spec.flags & (GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL))) {
     return InvalidArgument("entry sites take neither the histogram nor the tail-call flag");
   }
   if ((spec.flags & GOTAP_SITE_F_EXIT_HERE) &&

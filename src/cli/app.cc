@@ -104,7 +104,7 @@ int Run(int argc, char** argv) {
   trace_cmd->add_flag(
       "--count", trace.count,
       "Only count calls per function, in the kernel (entry probes only, no events); "
-      "prints the counts at the end");
+      "prints the functions called, most first (--json: every function)");
   trace_cmd->add_option("--max-events", trace.max_events, "Stop after this many events");
   trace_cmd->footer(
       "Examples:\n"
@@ -115,6 +115,8 @@ int Run(int argc, char** argv) {
       "  gotap trace --json --duration 10s -o calls.jsonl ./server 'main.*'\n"
       "  gotap trace --ctx-from 'main.(*Server).handle' --ctx-key requestID -p 4242 "
       "'main.encrypt'\n"
+      "\nOne limit for every mode: a run attaches at most 1,048,576 probe sites (the kernel's "
+      "uprobe_multi limit; one per entry and one per exit of each function).\n"
       "\nA signature gives types where the binary has no DWARF: parameters after the receiver "
       "(a pointer receiver (*T) is implied), then results.\nCtrl-C detaches and prints a "
       "summary (calls per function, events lost) on stderr.\nExit codes: 0 ok, 1 runtime failure "

@@ -57,6 +57,13 @@ void FormatFunction(const gobin::Binary& binary, const gobin::FuncRecord& f,
     w.EndArray().Key("inlined_only").Bool(false).Key("wrapper").Bool(binary.IsWrapper(f));
     w.Key("tail_jump");
     a.tail_jump ? w.Uint(*a.tail_jump) : w.Null();
+    w.Key("tail_jumps").BeginArray();
+    for (uint64_t j : a.tail_jump_sites) w.Uint(j);
+    w.EndArray();
+    // Where `gotap trace --count` counts, and the site whose hits it subtracts.
+    w.Key("count_site").Uint(a.count_site).Key("count_site_emulated").Bool(a.count_site_emulated);
+    w.Key("count_correction_site");
+    a.count_correction_site ? w.Uint(*a.count_correction_site) : w.Null();
     w.EndObject();
     out->push_back('\n');
     return;

@@ -282,18 +282,26 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
     summary->child_exit_status = WaitForCommand(target.pid);
   }
   if (options.count) {
-    // The counts are the result: one line per function, most called first.
+    // The counts are the result: one line per function, most called first. Text lists the
+    // functions called and counts the rest; JSON lists every function.
     std::vector<std::pair<uint64_t, std::string>> rows;
     for (const auto& [name, n] : summary->calls_per_function) rows.emplace_back(n, name);
     std::sort(rows.rbegin(), rows.rend());
     std::string text;
+    size_t never_called = 0;
     for (const auto& [n, name] : rows) {
       if (options.json) {
         JsonWriter(&text).BeginObject().Key("func").String(name).Key("count").Uint(n).EndObject();
         text += "\n";
+      } else if (n == 0) {
+        ++never_called;
       } else {
         text += fmt::format("{:>12}  {}\n", n, EscapeForTerminal(name));
       }
+    }
+    if (never_called > 0) {
+      text += fmt::format("{:>12}  ({} more function{} not called)\n", 0, never_called,
+                          never_called == 1 ? "" : "s");
     }
     events << text;
     if (Status written = CheckWritten(events); !written.ok() && summary->write_error.empty()) {

@@ -12,12 +12,14 @@ constexpr std::string_view kEndsProgram = "ends the program";
 constexpr std::string_view kPanics = "panics: unwinds to a recover or ends the program";
 constexpr std::string_view kRestarts = "grows the stack and restarts its caller from the top";
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 36> kNonReturning = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 38> kNonReturning = {{
     {"runtime.morestack", kRestarts},
     {"runtime.morestack_noctxt", kRestarts},
     {"runtime.newstack", kRestarts},
     {"runtime.mcall", "switches to the system stack; its caller resumes later, from gogo"},
     {"runtime.gogo", "jumps into a goroutine's saved state"},
+    {"gogo", "jumps into a goroutine's saved state"},  // runtime.gogo's body from Go 1.26
+    {"runtime.asyncPreempt2.func1", kSchedules},
     {"runtime.setg", "switches the current g: it returns as another goroutine"},
     {"runtime.recovery", "resumes the function whose deferred call recovered"},
     {"runtime.Goexit", kEndsGoroutine},

@@ -16,7 +16,8 @@ volatile std::sig_atomic_t g_ns_stop_requested = 0;
 StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
                                const WatchTarget& target, const WatchLimits& limits,
                                const std::function<void(const Finding&)>& on_finding) {
-  ASSIGN_OR_RETURN(NsSession session, NsSession::Create(plan.offsets.ToConfig(), static_cast<uint32_t>(plan.sites.size())));
+  ASSIGN_OR_RETURN(NsSession session, NsSession::Create(plan.offsets.ToConfig(),
+                                                        static_cast<uint32_t>(plan.sites.size())));
   // Original namespaces, read before the target runs probed code: the process's own
   // (/proc/PID/ns, its thread-group leader). Processes that start later get their leader's on
   // their first probe hit (see ns.bpf.c).

@@ -89,7 +89,8 @@ class TextSink : public CallSink {
         buffer_ += FormatDuration(e.duration_ns);
         break;
       case CallKind::kEntryOnly:
-        buffer_ += " (entry only: " + (e.no_return.empty() ? "no exit to probe" : e.no_return) + ")";
+        buffer_ +=
+            " (entry only: " + (e.no_return.empty() ? "no exit to probe" : e.no_return) + ")";
         break;
       case CallKind::kRunningAtExit:
         buffer_ += " … still running when tracing stopped (" + FormatDuration(e.duration_ns) + ")";

@@ -218,7 +218,8 @@ StatusOr<std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>
     bool matched = false;
     if (sel.is_glob) {
       for (const gobin::FuncRecord& f : binary.functions()) {
-        if (binary.IsWrapper(f)) continue;
+        // Wrappers, and the linker's section markers (go:textfipsstart, go:buildid): no code.
+        if (binary.IsWrapper(f) || f.name.starts_with("go:")) continue;
         if (!GlobMatch(sel.pattern, binary.Name(f)) && !GlobMatch(sel.pattern, f.name)) continue;
         matched = true;
         if (seen.insert(f.entry).second) out.emplace_back(&f, &sel);
@@ -321,7 +322,14 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       plan.functions.push_back(std::move(fn));
       continue;
     }
-    ASSIGN_OR_RETURN(arch::CodeAnalysis analysis, binary.Analyze(*record));
+    auto analyzed = binary.Analyze(*record);
+    if (!analyzed.ok()) {
+      fn.untraced = std::string(analyzed.status().message());
+      plan.warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
+      plan.functions.push_back(std::move(fn));
+      continue;
+    }
+    const arch::CodeAnalysis& analysis = *analyzed;
     // Where the entry probe goes (design.md): `push rbp` after the stack check (Go >= 1.21) is
     // emulated by the kernel and runs once per call: ideal. Before Go 1.21 the instruction there
     // (`sub rsp`) is single-stepped, ~8x dearer here than the stack check's conditional branch,
@@ -329,12 +337,17 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     // program drops the second hit (same goroutine, same depth, same function on top, and the
     // function's morestack block was seen in between).
     fn.entry_probe = analysis.entry_probe;
-    // Counting sites keep no per-goroutine state to de-duplicate with: they need the
-    // once-per-call site.
+    // Counting sites keep no per-goroutine state to de-duplicate with: they count at the
+    // analysis' count site (emulated), corrected by the morestack call where needed.
     if (!options.count_only && analysis.stack_check_branch &&
         analysis.entry_probe_mnemonic != "push") {
       fn.entry_probe = *analysis.stack_check_branch;
       fn.entry_flags = GOTAP_SITE_F_DEDUP;
+    }
+    // A latency entry captures nothing, so it may sit further in: at the emulated instruction
+    // the straight line from entry reaches before SP moves (leaf functions).
+    if (options.histogram && analysis.count_site_on_straight_line) {
+      fn.entry_probe = analysis.count_site;
     }
     // Exits: every RET and every tail jump; none for the runtime's functions that leave some
     // other way (gobin/runtime_exits.h), which would otherwise look like panics.
@@ -470,10 +483,10 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     auto add_site = [&](uint64_t vaddr, gotap_site_kind kind,
                         const std::vector<gotap_capture>& captures, uint8_t flags) -> Status {
       if (!analysis.IsInstructionBoundary(vaddr)) {
-        return Internal("{}: site {:#x} is not an instruction boundary", fn.name, vaddr);
+        return Internal("probe site {:#x} is not an instruction boundary", vaddr);
       }
       auto offset = binary.elf().VaddrToFileOffset(vaddr);
-      if (!offset) return Malformed("{}: site {:#x} is not in the file", fn.name, vaddr);
+      if (!offset) return Malformed("probe site {:#x} is not in the file", vaddr);
       ASSIGN_OR_RETURN(gotap_site_spec spec,
                        bpf::MakeSiteSpec(fn.func_id, kind, fn_goroutine, captures, flags));
       spec.vaddr = vaddr;  // the BPF program learns a PIE target's load bias from it
@@ -486,23 +499,22 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     auto add_morestack_site = [&]() -> Status {
       if (!(fn.entry_flags & GOTAP_SITE_F_DEDUP) || fn.entry_only) return Status::Ok();
       if (!analysis.morestack_block) {
-        return Internal("{}: stack check without a morestack block", fn.name);
+        return Internal("stack check without a morestack block");
       }
       return add_site(*analysis.morestack_block, GOTAP_SITE_MORESTACK, {}, 0);
     };
     // The entry site, then every exit. An exit at the entry's own address (a function that is
     // one RET or one tail jump) is not attached: the entry runs it (GOTAP_SITE_F_EXIT_HERE).
-    auto add_entry_and_exits = [&](const std::vector<gotap_capture>& entry_captures,
-                                   uint8_t entry_flags,
-                                   const std::vector<gotap_capture>& exit_captures,
-                                   uint8_t exit_flags) -> Status {
+    auto add_entry_and_exits =
+        [&](const std::vector<gotap_capture>& entry_captures, uint8_t entry_flags,
+            const std::vector<gotap_capture>& exit_captures, uint8_t exit_flags) -> Status {
       const size_t entry_index = plan.specs.size();
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, entry_captures, entry_flags));
       RETURN_IF_ERROR(add_morestack_site());
       auto add_exit = [&](uint64_t at, bool tail) -> Status {
         uint8_t flags = exit_flags | (tail ? GOTAP_SITE_F_TAIL_CALL : 0);
-        RETURN_IF_ERROR(add_site(at, GOTAP_SITE_RETURN, tail ? std::vector<gotap_capture>{}
-                                                             : exit_captures, flags));
+        RETURN_IF_ERROR(add_site(at, GOTAP_SITE_RETURN,
+                                 tail ? std::vector<gotap_capture>{} : exit_captures, flags));
         if (at == fn.entry_probe) {
           gotap_site_spec& entry = plan.specs[entry_index];
           entry.flags |= GOTAP_SITE_F_EXIT_HERE;
@@ -515,18 +527,32 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       for (uint64_t jump : fn.tail_jump_sites) RETURN_IF_ERROR(add_exit(jump, true));
       return Status::Ok();
     };
-    if (options.count_only) {
-      RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_COUNT, {}, 0));
-    } else if (options.histogram) {
-      if (!fn.entry_only) {  // no exit, no latency (warned above)
-        RETURN_IF_ERROR(add_entry_and_exits({}, fn.entry_flags, {}, GOTAP_SITE_F_HISTOGRAM));
+    auto add_sites = [&]() -> Status {
+      if (options.count_only) {
+        RETURN_IF_ERROR(add_site(analysis.count_site, GOTAP_SITE_COUNT, {}, 0));
+        if (!analysis.count_correction_site) return Status::Ok();
+        return add_site(*analysis.count_correction_site, GOTAP_SITE_COUNT, {},
+                        GOTAP_SITE_F_UNCOUNT);
       }
-    } else if (fn.entry_only) {
-      RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
-                               GOTAP_SITE_F_ENTRY_ONLY | fn.entry_flags));
-      RETURN_IF_ERROR(add_morestack_site());
-    } else {
-      RETURN_IF_ERROR(add_entry_and_exits(fn.arg_captures, fn.entry_flags, fn.result_captures, 0));
+      if (options.histogram) {
+        if (fn.entry_only) return Status::Ok();  // no exit, no latency (warned above)
+        return add_entry_and_exits({}, fn.entry_flags, {}, GOTAP_SITE_F_HISTOGRAM);
+      }
+      if (fn.entry_only) {
+        RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
+                                 GOTAP_SITE_F_ENTRY_ONLY | fn.entry_flags));
+        return add_morestack_site();
+      }
+      return add_entry_and_exits(fn.arg_captures, fn.entry_flags, fn.result_captures, 0);
+    };
+    // A function whose code gotap cannot place a probe in is left out, with the reason; the
+    // rest of the selection is traced.
+    const size_t sites_before = plan.specs.size();
+    if (Status added = add_sites(); !added.ok()) {
+      plan.specs.resize(sites_before);
+      plan.file_offsets.resize(sites_before);
+      fn.untraced = std::string(added.message());
+      plan.warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
     }
     plan.functions.push_back(std::move(fn));
   }
@@ -560,6 +586,16 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   }
   DropRefusedSites(binary, &plan);  // sites the kernel would refuse (trace/site_screen.h)
   return plan;
+}
+
+AttachableSites SitesToAttach(const TracePlan& plan) {
+  AttachableSites out;
+  for (size_t i = 0; i < plan.specs.size() && i < plan.file_offsets.size(); ++i) {
+    if (plan.file_offsets[i] == kChainedSite) continue;
+    out.file_offsets.push_back(plan.file_offsets[i]);
+    out.spec_index.push_back(i);
+  }
+  return out;
 }
 
 std::vector<decode::CapturedValue> BuildValues(const std::vector<ValueBinding>& bindings,

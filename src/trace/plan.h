@@ -75,7 +75,7 @@ struct PlanOptions {
   uint16_t string_length = 64;  // bytes of string and []byte contents copied per value
   bool count_only = false;      // entry sites that only count calls (no records)
   bool histogram = false;       // latency into in-kernel histograms (no records, no values)
-  std::string ctx_key;  // --ctx-key: contexts render as just this key's value
+  std::string ctx_key;          // --ctx-key: contexts render as just this key's value
   // --ctx-from: functions whose context.Context argument is lent, while they run, to the traced
   // functions they call that take no context (shown as the value `caller_ctx`).
   std::vector<probe::Selector> ctx_from;
@@ -100,6 +100,14 @@ struct TracePlan {
   std::shared_ptr<const IfaceTypes> iface_types;
   std::string ctx_key;
 };
+
+// The sites to attach: spec i is attached at file_offsets[k] where spec_index[k] == i, with cookie
+// (first cookie + i). Chained specs (kChainedSite) are left out.
+struct AttachableSites {
+  std::vector<uint64_t> file_offsets;
+  std::vector<size_t> spec_index;
+};
+AttachableSites SitesToAttach(const TracePlan& plan);
 
 // Errors: a selector that matches nothing (with the nearest names), a function that exists only
 // inlined (with where it was inlined), a signature that contradicts DWARF, an unsupported arch.

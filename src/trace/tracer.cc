@@ -167,19 +167,17 @@ Status AttachPlan(bpf::Session& session, const TracePlan& plan, const Target& ta
     return Unsupported("nothing left to trace: no selected function can be probed (see the notes)");
   }
   // Chained specs (kChainedSite) run from their entry's hit and are not attached.
-  std::vector<uint64_t> offsets, site_cookies;
+  const AttachableSites sites = SitesToAttach(plan);
+  const std::vector<size_t>& spec_of = sites.spec_index;
+  std::vector<uint64_t> site_cookies;
   std::vector<uint32_t> groups;
-  std::vector<size_t> spec_of;  // attached site -> index in plan.specs
-  for (size_t i = 0; i < plan.specs.size() && i < plan.file_offsets.size(); ++i) {
-    if (plan.file_offsets[i] == kChainedSite) continue;
-    offsets.push_back(plan.file_offsets[i]);
+  for (size_t i : spec_of) {
     site_cookies.push_back(cookies[i]);
     groups.push_back(plan.specs[i].func_id);
-    spec_of.push_back(i);
   }
   bpf::AttachReport report;
-  RETURN_IF_ERROR(session.AttachDroppingRefused(target.binary_path, offsets, site_cookies,
-                                                target.pid, groups, &report));
+  RETURN_IF_ERROR(session.AttachDroppingRefused(target.binary_path, sites.file_offsets,
+                                                site_cookies, target.pid, groups, &report));
   for (const bpf::AttachReport::Refused& r : report.refused) {
     if (r.index >= spec_of.size()) continue;
     const gotap_site_spec& spec = plan.specs[spec_of[r.index]];

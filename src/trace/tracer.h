@@ -55,8 +55,8 @@ struct RunLimits {
 struct TraceSummary {
   std::map<std::string, uint64_t> calls_per_function;
   uint64_t calls = 0, unwound = 0, entry_only = 0, running_at_exit = 0;
-  uint64_t abandoned = 0;  // unwound on a system stack: the scheduler reset it
-  bool spawned = false;    // the target was started by gotap (nothing ran before attach)
+  uint64_t abandoned = 0;     // unwound on a system stack: the scheduler reset it
+  bool spawned = false;       // the target was started by gotap (nothing ran before attach)
   uint64_t lost_records = 0;  // ring buffer full
   // Calls that never reached the output because a write failed (write_error says why); they
   // count as lost too.

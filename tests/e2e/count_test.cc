@@ -1,6 +1,8 @@
 // `gotap trace --count`: per-function call counts aggregated in the kernel, no per-call events.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "go_matrix.h"
 #include "trace_events.h"
 
@@ -29,6 +31,31 @@ TEST_P(CountBpf, CountsEveryCallExactlyOnce) {
   ASSERT_TRUE(summary.has_value()) << r.err;
   EXPECT_EQ(summary->calls, 242786u);
   EXPECT_EQ(summary->lost, 0u);
+}
+
+// Stack growth: descend's 1 KiB frames grow the stack 3 times 49 calls deep, re-entering through
+// morestack, which a count at the stack check's branch must subtract exactly; recursion on the
+// way. summarize's own frame needs a bigger stack at its entry.
+TEST_P(CountBpf, StackGrowthCountsExactly) {
+  TraceRun t = RunTraceJson(
+      {"--count", "main.summarize", "main.descend", "--", GoFixture("stacker"), "-n", "300000"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  std::map<std::string, uint64_t> counts;
+  for (const Json& c : t.events) counts[c["func"]] = c["count"];
+  EXPECT_EQ(counts["main.summarize"], 1u) << t.run.err;
+  EXPECT_EQ(counts["main.descend"], 3u * 49) << t.run.err;
+}
+
+// Panics: frames that never return still entered once each.
+TEST_P(CountBpf, PanickingCallsCountOnce) {
+  TraceRun t = RunTraceJson({"--count", "main.guard", "main.outer", "main.inner", "--",
+                             GoFixture("panicker"), "-n", "7"});
+  ASSERT_EQ(t.run.exit_code, 0) << t.run.err;
+  std::map<std::string, uint64_t> counts;
+  for (const Json& c : t.events) counts[c["func"]] = c["count"];
+  EXPECT_EQ(counts["main.guard"], 7u) << t.run.err;
+  EXPECT_EQ(counts["main.outer"], 7u) << t.run.err;
+  EXPECT_EQ(counts["main.inner"], 7u) << t.run.err;
 }
 
 // Counting needs only entry probes: functions without a RET (21 of runtime.*panic* in adder) are

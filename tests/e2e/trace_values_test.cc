@@ -96,5 +96,29 @@ TEST_P(TraceStrippedValuesBpf, StrippedWithSignature) {
   ExpectString(e, "results", "r1", "hello");
 }
 
+// Without DWARF or a signature nothing says what the results are: they print as unknown, never
+// as whatever the result registers hold, and gotap says once how to give a signature.
+TEST_P(TraceStrippedValuesBpf, StrippedWithoutSignatureShowsNoInventedResults) {
+  TraceRun t = RunTraceJson({"main.swap", "--", GoFixture("swapper"), "hello", "go"});
+  ExpectCleanRun(t, 1);
+  ASSERT_EQ(t.events.size(), 1u);
+  const Json& e = t.events[0];
+  EXPECT_TRUE(e["results"].empty()) << e.dump();
+  EXPECT_EQ(e.value("results_unknown", false), true) << e.dump();
+  EXPECT_FALSE(e["args"].empty()) << "raw argument words: " << e.dump();
+  const std::string hint = "give a signature to decode them";
+  size_t first = t.run.err.find(hint);
+  EXPECT_NE(first, std::string::npos) << t.run.err;
+  EXPECT_EQ(t.run.err.find(hint, first + 1), std::string::npos) << "said once: " << t.run.err;
+
+  RunResult text = RunGotapWithin({"trace", "main.swap", "--", GoFixture("swapper"), "a", "b"},
+                                  std::chrono::seconds(60));
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  std::regex line(R"(^.* g=1 main\.swap\(.*\) → \?  [0-9.]+(ns|µs|ms|s)$)");
+  int calls = 0;
+  for (const std::string& l : Lines(text.out)) calls += std::regex_match(l, line);
+  EXPECT_EQ(calls, 1) << text.out;
+}
+
 }  // namespace
 }  // namespace gotap::testing
