@@ -120,6 +120,10 @@ mount_root() {
   mount --make-rslave "$root/dev"
   mountpoint -q "$root/sys/kernel/tracing" || mount -t tracefs tracefs "$root/sys/kernel/tracing"
   mountpoint -q "$root/sys/kernel/debug" || mount -t debugfs debugfs "$root/sys/kernel/debug"
+  # Where 0.27 looks for available_filter_functions (kprobes only; it warns without it).
+  if [[ -d $root/sys/kernel/debug/tracing ]] && ! mountpoint -q "$root/sys/kernel/debug/tracing"; then
+    mount -t tracefs tracefs "$root/sys/kernel/debug/tracing" 2>/dev/null || true
+  fi
   local IFS=:
   for dir in ${BPFTRACE_SID_BIND:-$repo_root}; do
     [[ -n $dir ]] || continue
