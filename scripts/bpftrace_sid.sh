@@ -14,6 +14,7 @@
 #   BPFTRACE_SID_BIND    colon-separated folders bind-mounted (read-only) at the same path inside the
 #                        root for `run`, so that the traced binaries' paths mean the same file inside
 #                        (default: the repository; symlinks are resolved first)
+#   BPFTRACE_SID_NO_NS   set: mount in the machine's mount namespace (the fallback below)
 #
 # `run` mounts what bpftrace 0.27 needs inside the root: /proc, /sys, /dev (bind mounts), a tracefs
 # at /sys/kernel/tracing (0.27 refuses to start without one; this machine mounts none) and a debugfs
@@ -21,9 +22,10 @@
 # own (unshare --mount, private propagation), and then execs bpftrace in the same process: the pid
 # the caller holds is bpftrace's (signals reach it, /proc/PID/fd shows its BPF programs), and the
 # mounts vanish with the namespace when bpftrace exits, however it exits (even by SIGKILL). Nothing is
-# ever mounted in the machine's own namespace, so there is nothing to leak. Should the namespace
-# trick be unavailable, `run` mounts in the machine's namespace instead, and a trap unmounts
-# everything (in reverse order) when bpftrace ends; `teardown` cleans up after a run killed by force.
+# mounted in the machine's own namespace, so there is nothing to leak. Should unshare be unavailable
+# (or BPFTRACE_SID_NO_NS be set), `run` mounts in the machine's namespace instead, runs bpftrace as
+# its child, and a trap unmounts everything (deepest first) when it ends; there the wrapper's pid is
+# not bpftrace's, and `teardown` cleans up after a wrapper killed by SIGKILL.
 #
 # Contract: $root/.complete exists only for a root whose bpftrace --version printed v0.27; an
 # interrupted setup leaves $root.tmp, which the next setup removes.
@@ -82,8 +84,7 @@ setup() {
     } || die "cannot install debootstrap"
   fi
   local tmp=$root.tmp
-  unmount_all "$tmp"
-  rm -rf "$tmp"
+  remove_tree "$tmp"
   mkdir -p "$(dirname "$root")"
   trap 'unmount_all "'"$tmp"'"' EXIT
   echo "bpftrace_sid: debootstrap --variant=minbase sid $tmp $mirror (a few minutes)"
@@ -99,13 +100,14 @@ setup() {
     </dev/null >>"$tmp.log" 2>&1 || die "apt-get install bpftrace failed: $(tail -3 "$tmp.log")"
   "${apt[@]}" clean >/dev/null 2>&1 || true
   unmount_all "$tmp"
+  [[ -z $(mounts_under "$tmp") ]] || die "still mounted under $tmp: $(mounts_under "$tmp" | xargs)"
   trap - EXIT
   local v
   v=$(root_version "$tmp")
   [[ $v == "$want" || $v == "$want".* ]] || die "sid's bpftrace is '$v', not $want"
   touch "$tmp/.complete"
-  unmount_all "$root"
-  rm -rf "$root" "$tmp.log"
+  remove_tree "$root"
+  rm -f "$tmp.log"
   mv "$tmp" "$root"
   echo "bpftrace_sid: bpftrace $v ready in $root"
 }
@@ -137,7 +139,8 @@ mount_root() {
 run() {
   ((EUID == 0)) || die "needs root"
   [[ -f $root/.complete ]] || die "no bpftrace root in $root (run scripts/bpftrace_sid.sh setup)"
-  if [[ -z ${BPFTRACE_SID_NS:-} ]] && unshare --mount --propagation private true 2>/dev/null; then
+  if [[ -z ${BPFTRACE_SID_NS:-} && -z ${BPFTRACE_SID_NO_NS:-} ]] &&
+    unshare --mount --propagation private true 2>/dev/null; then
     # Again, inside a mount namespace of its own; mount_root and exec happen there.
     BPFTRACE_SID_NS=1 exec unshare --mount --propagation private -- \
       bash "$repo_root/scripts/bpftrace_sid.sh" run "$@"
@@ -146,21 +149,33 @@ run() {
     mount_root
     exec chroot "$root" /usr/bin/bpftrace "$@"
   fi
-  # No namespace of our own: mount in the machine's, unmount on the way out.
+  # No namespace of our own: mount in the machine's, unmount on the way out (one such run at a
+  # time: the mounts are shared). SIGINT, SIGTERM and SIGHUP are passed on to bpftrace as SIGINT
+  # (it detaches and prints its maps). Bash cannot trap a signal it was started ignoring, as a job
+  # started with & from a script is SIGINT: stop such a wrapper with SIGTERM.
+  exec 8>"$root/.run.lock"
+  flock -n 8 || die "another run of $root without a mount namespace is active"
+  local child="" status=0
   trap 'unmount_all "$root"' EXIT
-  trap 'kill -INT "$child" 2>/dev/null' INT TERM HUP
+  trap '[[ -n $child ]] && kill -INT "$child" 2>/dev/null' INT TERM HUP
   mount_root
-  local child status=0
-  chroot "$root" /usr/bin/bpftrace "$@" &
+  chroot "$root" /usr/bin/bpftrace "$@" 8>&- &
   child=$!
   while kill -0 "$child" 2>/dev/null; do wait "$child" && status=0 || status=$?; done
   return "$status"
 }
 
+# remove_tree DIR — deletes a root, never what a bind mount left in it shows (/dev, /sys, /work).
+remove_tree() {
+  unmount_all "$1"
+  [[ -z $(mounts_under "$1") ]] || die "still mounted under $1: $(mounts_under "$1" | xargs)"
+  rm -rf --one-file-system "$1"
+}
+
 teardown() {
-  unmount_all "$root"
-  unmount_all "$root.tmp"
-  rm -rf "$root" "$root.tmp" "$root.tmp.log"
+  remove_tree "$root"
+  remove_tree "$root.tmp"
+  rm -f "$root.tmp.log"
   echo "bpftrace_sid: removed $root"
 }
 
