@@ -31,6 +31,9 @@ BENCH_ATTACH_GLOB=${BENCH_ATTACH_GLOB:-github.com/evanw/esbuild/internal/*}
 # takes ~0.1 s to detach, so 1000 would take minutes), the call rates tried, seconds per rate.
 BENCH_SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
 BENCH_SCALE_BPFTRACE=${BENCH_SCALE_BPFTRACE:-10 100}
+# bpftrace 0.27 given a list of probes opens them one by one too (~0.1 s each to detach, as 0.17):
+# 10 shows it; its wildcard rows (BENCH_GLOBS) are the ones that scale.
+BENCH_SCALE_BPFTRACE27=${BENCH_SCALE_BPFTRACE27:-10}
 BENCH_RATES=${BENCH_RATES:-5000 10000 20000 40000 80000 160000}
 BENCH_RATE_SECONDS=${BENCH_RATE_SECONDS:-3}
 # Benchmark 2 on these targets (label=path): a Go 1.19 and a Go >= 1.21 build of adder.

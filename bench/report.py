@@ -140,8 +140,8 @@ def side_by_side(rows, wall, cpu, targets):
     for name in names:
         if not any(name in wall.get(t, {}) for t in targets):
             continue
-        print(f"   {name:<56}" + "".join(f"{cell(wall[t], name):>{width}}{cell(cpu[t], name):>{width}}"
-                                          for t in targets))
+        cells = [(cell(wall[t], name), cell(cpu[t], name)) for t in targets]
+        print(f"   {name:<56}" + "".join(f"{w:>{width}}{c:>{width}}" for w, c in cells))
     print("\n   Ratios of those overheads, median (min); < 1 means the first is cheaper")
     pairs = [
         (COUNT_CLI, BPFTRACE17, "gotap trace --count / bpftrace 0.17 count()"),
@@ -199,7 +199,8 @@ def bpf_time_table(rows, target):
     progs = [r for (s, _, t), r in rows.items() if s == "bpf_ns" and t == target and r["samples"]]
     if not progs:
         return
-    print(f"\nTime inside the BPF program [{target}] (kernel run-time statistics; one extra run each)")
+    print(f"\nTime inside the BPF program [{target}] (kernel run-time statistics; one extra run "
+          "each)")
     for r in progs:
         ns = med(r)
         print(f"   {r['name']:<24}{ns:>8.0f} ns per hit x {r['hits_per_call']} hits per call = "
@@ -256,8 +257,8 @@ def goals(rows, wall, cpu):
         if full_bpf and empty_bpf and EMPTY in cpu.get(target, {}):
             extra = (med(full_bpf) - med(empty_bpf)) * full_bpf["hits_per_call"]
             base = cpu[target][EMPTY][0]
-            print(f"   [ est.  ] [{target}] from the time inside BPF: the full trace adds {extra:.0f}"
-                  f" ns per call to the empty probes' {base:.0f} ns/call (CPU) = "
+            print(f"   [ est.  ] [{target}] from the time inside BPF: the full trace adds "
+                  f"{extra:.0f} ns per call to the empty probes' {base:.0f} ns/call (CPU) = "
                   f"{1 + extra / base:.2f}x")
     sites = rows.get(("attach", "probe sites (entry + RETs)", ""))
     for field in ("attach", "detach"):

@@ -61,7 +61,8 @@ attach_detach() {
 # median_ms MICROSECONDS... — their median, in ms.
 median_ms() {
   printf '%s\n' "$@" | sort -n |
-    awk '{a[NR] = $1} END {printf "%.0f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1000}'
+    awk '{a[NR] = $1}
+      END {printf "%.0f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1000}'
 }
 
 # Plain Go names (no generics, closures' brackets or receivers) that both tools accept as is.
@@ -113,10 +114,12 @@ bench_scale() {
     attach_detach "soak fixture, gotap, $n functions" "gotap: tracing" \
       "$gotap" trace "$soak" "${names[@]:0:n}"
   done
-  local version bt
+  local version bt counts
   for version in $(bpftrace_versions); do
     bpftrace_cmd "$version"
-    for n in $BENCH_SCALE_BPFTRACE; do
+    counts=$BENCH_SCALE_BPFTRACE
+    [[ $version == 0.27 ]] && counts=$BENCH_SCALE_BPFTRACE27
+    for n in $counts; do
       scale_group="soak go1.19, $n functions (a list)" scale_tool="bpftrace $version"
       attach_detach "soak fixture, bpftrace $version, $n functions" \
         __BPFTRACE_NOTIFY_PROBES_ATTACHED \
@@ -140,10 +143,13 @@ bench_globs() {
     [[ -x $soak ]] || { note "soak fixture $soak not built"; continue; }
     for glob in "${globs[@]}"; do
       # What each tool can match: functions with code of their own (gotap funcs also lists
-      # functions that exist only inlined) and what bpftrace lists from the symbol table.
-      listed=$("$gotap" funcs --json "$soak" "$glob" | jq -s 'map(select(.entry != null)) | length')
+      # functions that exist only inlined), of which the compiler's wrappers (gotap's globs leave
+      # them out), and what bpftrace lists from the symbol table.
+      listed=$("$gotap" funcs --json "$soak" "$glob" |
+        jq -rs 'map(select(.entry != null)) | "\(length) with code (\(map(select(.wrapper)) |
+          length) wrappers)"')
       bpftrace_listed=$(bpftrace -l "uprobe:$soak:$glob" 2>/dev/null | wc -l)
-      scale_group="soak $label '$glob': gotap funcs $listed with code, bpftrace -l $bpftrace_listed"
+      scale_group="soak $label '$glob': gotap funcs $listed, bpftrace -l $bpftrace_listed"
       scale_tool=gotap
       attach_detach "soak $label '$glob', gotap" "gotap: tracing" "$gotap" trace "$soak" "$glob"
       if ((${#bpftrace27[@]})); then

@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
-# bpftrace 0.27 for the benchmarks only: a Debian sid root (debootstrap --variant=minbase) with sid's
-# bpftrace in it, beside Debian 12's own bpftrace 0.17, which stays the system's. Root only.
+# bpftrace 0.27 for the benchmarks only: a Debian sid root (debootstrap --variant=minbase) with
+# sid's bpftrace in it, beside Debian 12's own bpftrace 0.17, which stays the system's. Root only.
 #
 #   scripts/bpftrace_sid.sh [setup]          create the root and install bpftrace (idempotent: does
 #                                            nothing when the root's bpftrace --version says 0.27)
 #   scripts/bpftrace_sid.sh version          print the root's bpftrace version (exit 1 if none)
 #   scripts/bpftrace_sid.sh run ARGS...      run the root's bpftrace with ARGS
-#   scripts/bpftrace_sid.sh teardown         unmount what a killed run may have left, delete the root
+#   scripts/bpftrace_sid.sh teardown         unmount what a killed run may have left; delete
+#                                            the root
 #
 # Environment:
 #   GOTAP_BPFTRACE_SID   the root (default: .cache/bpftrace-sid of the repository)
 #   GOTAP_DEBIAN_MIRROR  the Debian mirror (default http://deb.debian.org/debian)
-#   BPFTRACE_SID_BIND    colon-separated folders bind-mounted (read-only) at the same path inside the
-#                        root for `run`, so that the traced binaries' paths mean the same file inside
-#                        (default: the repository; symlinks are resolved first)
+#   BPFTRACE_SID_BIND    colon-separated folders bind-mounted (read-only) at the same path
+#                        inside the root for `run`, so that the traced binaries' paths mean the
+#                        same files inside (default: the repository; symlinks are resolved first)
 #   BPFTRACE_SID_NO_NS   set: mount in the machine's mount namespace (the fallback below)
 #
 # `run` mounts what bpftrace 0.27 needs inside the root: /proc, /sys, /dev (bind mounts), a tracefs
@@ -21,11 +22,11 @@
 # at /sys/kernel/debug, plus the BPFTRACE_SID_BIND folders. It does so in a mount namespace of its
 # own (unshare --mount, private propagation), and then execs bpftrace in the same process: the pid
 # the caller holds is bpftrace's (signals reach it, /proc/PID/fd shows its BPF programs), and the
-# mounts vanish with the namespace when bpftrace exits, however it exits (even by SIGKILL). Nothing is
-# mounted in the machine's own namespace, so there is nothing to leak. Should unshare be unavailable
-# (or BPFTRACE_SID_NO_NS be set), `run` mounts in the machine's namespace instead, runs bpftrace as
-# its child, and a trap unmounts everything (deepest first) when it ends; there the wrapper's pid is
-# not bpftrace's, and `teardown` cleans up after a wrapper killed by SIGKILL.
+# mounts vanish with the namespace when bpftrace exits, however it exits (even by SIGKILL).
+# Nothing is mounted in the machine's own namespace, so there is nothing to leak. Should unshare
+# be unavailable (or BPFTRACE_SID_NO_NS be set), `run` mounts in the machine's namespace instead,
+# runs bpftrace as its child, and a trap unmounts everything (deepest first) when it ends; there
+# the wrapper's pid is not bpftrace's, and `teardown` cleans up after a wrapper killed by SIGKILL.
 #
 # Contract: $root/.complete exists only for a root whose bpftrace --version printed v0.27; an
 # interrupted setup leaves $root.tmp, which the next setup removes.
@@ -65,7 +66,8 @@ unmount_all() {
   local m
   while read -r m; do
     [[ -n $m ]] || continue
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || echo "bpftrace_sid: cannot unmount $m" >&2
+    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
+      echo "bpftrace_sid: cannot unmount $m" >&2
   done < <(mounts_under "$1")
 }
 
@@ -123,8 +125,9 @@ mount_root() {
   mountpoint -q "$root/sys/kernel/tracing" || mount -t tracefs tracefs "$root/sys/kernel/tracing"
   mountpoint -q "$root/sys/kernel/debug" || mount -t debugfs debugfs "$root/sys/kernel/debug"
   # Where 0.27 looks for available_filter_functions (kprobes only; it warns without it).
-  if [[ -d $root/sys/kernel/debug/tracing ]] && ! mountpoint -q "$root/sys/kernel/debug/tracing"; then
-    mount -t tracefs tracefs "$root/sys/kernel/debug/tracing" 2>/dev/null || true
+  local dt=$root/sys/kernel/debug/tracing
+  if [[ -d $dt ]] && ! mountpoint -q "$dt"; then
+    mount -t tracefs tracefs "$dt" 2>/dev/null || true
   fi
   local IFS=:
   for dir in ${BPFTRACE_SID_BIND:-$repo_root}; do
