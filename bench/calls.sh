@@ -1,17 +1,20 @@
 # shellcheck shell=bash disable=SC2154
 # Benchmark 2: the cost per call of tracing `func add(a, b int) int` in a tight loop (fixture
-# adder.default: Go 1.19, with DWARF; `-n N` calls, `-wait` blocks until released).
+# adder: `-n N` calls, `-wait` blocks until released), on each of $BENCH_TARGETS: adder.default
+# (Go 1.19, with DWARF) and adder-go1.27.default (the same program built by Go 1.27).
 # Every in-process row is timed the same way, by `gotap_bench calls` (release to exit of
-# `adder -wait -n N`), so that only the tracer differs: nothing, bpftrace, gotap's CLI, or gotap's
-# library in one of its probe modes. Modes alternate in rounds so that the machine's load drifts
-# over all of them alike. Each run gives the wall time and the target's CPU time (user + system:
-# uprobe hits are handled in the target's context, and CPU time leaves out the waits for a CPU
-# that a loaded machine adds to the wall time). Sourced by bench/run.sh (uses lib.sh).
+# `adder -wait -n N`), so that only the tracer differs: nothing, bpftrace 0.17 or 0.27, gotap's
+# CLI, or gotap's library in one of its probe modes. Modes and targets alternate in rounds so that
+# the machine's load drifts over all of them alike. Each run gives the wall time and the target's
+# CPU time (user + system: uprobe hits are handled in the target's context, and CPU time leaves
+# out the waits for a CPU that a loaded machine adds to the wall time). Sourced by bench/run.sh
+# (uses lib.sh).
 
-# lib_runs MODE — BENCH_RUNS runs of `gotap_bench calls` in MODE; prints their JSON lines.
+# lib_runs MODE [TARGET] — BENCH_RUNS runs of `gotap_bench calls` in MODE on TARGET (default
+# $adder); prints their JSON lines.
 lib_runs() {
   local out
-  out=$("$gotap_bench" calls "$adder" main.add "$1" "$BENCH_CALLS" "$BENCH_RUNS") || return 1
+  out=$("$gotap_bench" calls "${2:-$adder}" main.add "$1" "$BENCH_CALLS" "$BENCH_RUNS") || return 1
   (($(wc -l <<<"$out") == BENCH_RUNS)) || return 1
   echo "$out"
 }
@@ -19,39 +22,74 @@ lib_runs() {
 # cpu_ticks PID — user + system clock ticks a process has used so far.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
+# The label of a benchmark 2 target (go1.19, go1.27) while its rounds run; rows carry it.
+target_label=
+target_json() { printf ',"target":"%s"' "$target_label"; }
+
 # tracer_cpu NAME TICKS — records a tracer's own CPU time over the timed runs, per call.
 tracer_cpu() {
   local seconds
   seconds=$(awk -v t="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.3f", t / hz}')
   jq -cn --arg n "$1" --argjson s "$seconds" --argjson c "$((BENCH_CALLS * BENCH_RUNS))" \
-    '{section:"tracer_cpu", name:$n, unit:"s", samples:[$s], calls:$c}' >>"$BENCH_RESULTS"
+    --arg t "$target_label" \
+    '{section:"tracer_cpu", name:$n, unit:"s", samples:[$s], calls:$c, target:$t}' \
+    >>"$BENCH_RESULTS"
 }
 
-# Runs the untraced harness under `bpftrace -e 'uprobe:ADDER:main.add { @c = count(); }'`
-# (attached to the file: every process). Prints the runs; checks bpftrace counted every call.
+# counted NAME COUNTED — what a counting tracer counted over the timed runs, against the calls
+# made: a row of its own (exact or not is reported, not asserted).
+counted() {
+  local expected=$((BENCH_CALLS * BENCH_RUNS))
+  [[ $2 =~ ^[0-9]+$ ]] || { note "$target_label: $1 printed no count"; return 0; }
+  result counted "$1" count ",\"expected\":$expected$(target_json)" "$2"
+  [[ $2 == "$expected" ]] || note "$target_label: $1 counted $2 calls of $expected"
+}
+
+# bpftrace_runs VERSION TARGET — the untraced harness on TARGET under bpftrace VERSION's
+# `bpftrace -e 'uprobe:TARGET:main.add { @c = count(); }'` (attached to the file: every process).
+# Prints the runs; records what @c counted against the calls made. Ready: the attach marker
+# (0.17 prints it on stderr, 0.27 on stdout: both go to one file).
 bpftrace_runs() {
-  local out err pid runs ticks
-  out=$(mktemp) err=$(mktemp)
-  # bpftrace prints this marker on stderr once every probe is attached.
-  __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 bpftrace -e "uprobe:$adder:main.add { @c = count(); }" \
-    >"$out" 2>"$err" &
+  local version=$1 target=$2 out pid runs ticks bt
+  bpftrace_cmd "$version"
+  out=$(mktemp)
+  __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "${bt[@]}" -e "uprobe:$target:main.add { @c = count(); }" \
+    >"$out" 2>&1 &
   pid=$!
-  if ! wait_for_line "$err" __BPFTRACE_NOTIFY_PROBES_ATTACHED 120; then
-    echo "bench: bpftrace did not attach: $(head -3 "$err")" >&2
+  if ! wait_for_line "$out" __BPFTRACE_NOTIFY_PROBES_ATTACHED 120; then
+    echo "bench: bpftrace $version did not attach: $(head -3 "$out")" >&2
     stop_pid "$pid"
     return 1
   fi
   ticks=$(cpu_ticks "$pid")
-  runs=$(lib_runs none) || { stop_pid "$pid"; return 1; }
-  tracer_cpu "bpftrace (userspace)" $(($(cpu_ticks "$pid") - ticks))
+  runs=$(lib_runs none "$target") || { stop_pid "$pid"; return 1; }
+  tracer_cpu "bpftrace $version (userspace)" $(($(cpu_ticks "$pid") - ticks))
   stop_pid "$pid"
-  local counted
-  counted=$(awk '/^@c:/ {print $2}' "$out")
-  if [[ $counted != $((BENCH_CALLS * BENCH_RUNS)) ]]; then
-    echo "bench: bpftrace counted '${counted}' calls, expected $((BENCH_CALLS * BENCH_RUNS))" >&2
+  counted "bpftrace $version count()" "$(awk '/^@c:/ {print $2}' "$out")"
+  rm -f "$out"
+  echo "$runs"
+}
+
+# gotap_count_runs TARGET — the untraced harness on TARGET under `gotap trace --count --json -o
+# FILE TARGET main.add` (every process of the file; entry probes counted in the kernel, no
+# events). Prints the runs; records its count against the calls made. Ready: its "tracing" line.
+gotap_count_runs() {
+  local target=$1 counts err pid runs ticks
+  counts=$(mktemp) err=$(mktemp)
+  "$gotap" trace --count --json -o "$counts" "$target" main.add 2>"$err" &
+  pid=$!
+  if ! wait_for_line "$err" "gotap: tracing" 60; then
+    echo "bench: gotap trace --count did not start: $(head -3 "$err")" >&2
+    stop_pid "$pid"
     return 1
   fi
-  rm -f "$out" "$err"
+  ticks=$(cpu_ticks "$pid")
+  runs=$(lib_runs none "$target") || { stop_pid "$pid"; return 1; }
+  tracer_cpu "gotap trace --count (userspace)" $(($(cpu_ticks "$pid") - ticks))
+  stop_pid "$pid"
+  counted "gotap trace --count" "$(jq -s 'map(select(.func == "main.add") | .count) | add' \
+    "$counts")"
+  rm -f "$counts" "$err"
   echo "$runs"
 }
 
@@ -59,9 +97,9 @@ bpftrace_runs() {
 # the binary; the CLI decodes every call and writes one JSON line per call). Prints the runs;
 # checks that the file holds one line per call. Readiness: canary runs until one reaches the file.
 gotap_cli_runs() {
-  local events err pid runs ticks
+  local target=$1 events err pid runs ticks
   events=$(mktemp) err=$(mktemp)
-  "$gotap" trace --json -o "$events" "$adder" main.add 2>"$err" &
+  "$gotap" trace --json -o "$events" "$target" main.add 2>"$err" &
   pid=$!
   # Ready once a call of a canary run reaches the file (gotap flushes every 100 ms poll).
   local deadline=$((SECONDS + 60))
@@ -71,14 +109,14 @@ gotap_cli_runs() {
       stop_pid "$pid"
       return 1
     fi
-    "$adder" -n 1 >/dev/null
+    "$target" -n 1 >/dev/null
     sleep 0.2
   done
   # Canaries that ran before the attach left no line; the traced ones flushed within the sleep.
   local before
   before=$(wc -l <"$events")
   ticks=$(cpu_ticks "$pid")
-  runs=$(lib_runs none) || { stop_pid "$pid"; return 1; }
+  runs=$(lib_runs none "$target") || { stop_pid "$pid"; return 1; }
   # Its CPU over the runs: decoding the records and writing the JSON lines (the drain of what was
   # still in the ring at the end of a run is counted in the next run or in the last stop).
   tracer_cpu "gotap trace --json -o FILE (userspace)" $(($(cpu_ticks "$pid") - ticks))
@@ -98,9 +136,9 @@ gotap_cli_runs() {
 # the binary; each call's latency goes into the kernel's histogram, no per-call record). Prints the
 # runs; checks that the final report counted every call. Ready: its "tracing" line (after attach).
 gotap_latency_runs() {
-  local reports err pid runs ticks counted
+  local target=$1 reports err pid runs ticks counted
   reports=$(mktemp) err=$(mktemp)
-  "$gotap" latency --json -o "$reports" "$adder" main.add 2>"$err" &
+  "$gotap" latency --json -o "$reports" "$target" main.add 2>"$err" &
   pid=$!
   if ! wait_for_line "$err" "gotap: tracing" 60; then
     echo "bench: gotap latency did not start: $(head -3 "$err")" >&2
@@ -108,7 +146,7 @@ gotap_latency_runs() {
     return 1
   fi
   ticks=$(cpu_ticks "$pid")
-  runs=$(lib_runs none) || { stop_pid "$pid"; return 1; }
+  runs=$(lib_runs none "$target") || { stop_pid "$pid"; return 1; }
   tracer_cpu "gotap latency (userspace)" $(($(cpu_ticks "$pid") - ticks))
   stop_pid "$pid"
   counted=$(jq -s 'map(select(.func == "main.add") | .count) | add' "$reports")
@@ -132,29 +170,38 @@ prog_ns_per_run() {
   sort -n <<<"$best" | tail -1 | awk '$1 > 0 {printf "%.1f", $2 / $1}'
 }
 
-# Time inside the BPF programs per hit (kernel run-time statistics, on only for these extra runs:
-# they add two clock reads per hit). The difference between tracers that the timed runs measure
-# through the noise of the traps around them.
+# bpf_time TARGET — time inside the BPF programs per hit on TARGET (kernel run-time statistics,
+# on only for these extra runs: they add two clock reads per hit). The difference between tracers
+# that the timed runs measure through the noise of the traps around them.
 bench_bpf_time() {
-  local mode ns hits
+  local target=$1 mode ns hits
   for mode in count empty full; do
-    ns=$("$gotap_bench" calls "$adder" main.add "$mode" "$BENCH_CALLS" 1 --stats |
+    ns=$("$gotap_bench" calls "$target" main.add "$mode" "$BENCH_CALLS" 1 --stats |
       jq .bpf_ns_per_run) || return 1
     hits=$([[ $mode == count ]] && echo 1 || echo 2)
-    result bpf_ns "gotap $mode" ns ",\"hits_per_call\":$hits" "$ns"
+    result bpf_ns "gotap $mode" ns ",\"hits_per_call\":$hits$(target_json)" "$ns"
   done
-  local err pid
-  err=$(mktemp)
-  __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 bpftrace -e "uprobe:$adder:main.add { @c = count(); }" \
-    >/dev/null 2>"$err" &
-  pid=$!
-  if wait_for_line "$err" __BPFTRACE_NOTIFY_PROBES_ATTACHED 120 &&
-    "$gotap_bench" calls "$adder" main.add none "$BENCH_CALLS" 1 --stats >/dev/null; then
-    ns=$(prog_ns_per_run "$pid")
-    result bpf_ns "bpftrace count()" ns ',"hits_per_call":1' "$ns"
-  fi
-  stop_pid "$pid"
-  rm -f "$err"
+  local out pid version bt
+  for version in $(bpftrace_versions); do
+    bpftrace_cmd "$version"
+    out=$(mktemp)
+    __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "${bt[@]}" -e "uprobe:$target:main.add { @c = count(); }" \
+      >"$out" 2>&1 &
+    pid=$!
+    if wait_for_line "$out" __BPFTRACE_NOTIFY_PROBES_ATTACHED 120 &&
+      "$gotap_bench" calls "$target" main.add none "$BENCH_CALLS" 1 --stats >/dev/null; then
+      ns=$(prog_ns_per_run "$pid")
+      if [[ -n $ns ]]; then
+        result bpf_ns "bpftrace $version count()" ns ",\"hits_per_call\":1$(target_json)" "$ns"
+      else
+        note "$target_label: bpftrace $version: no BPF program with run-time statistics in its fds"
+      fi
+    else
+      note "$target_label: bpftrace $version: no in-BPF time ($(head -2 "$out" | tr '\n' ' '))"
+    fi
+    stop_pid "$pid"
+    rm -f "$out"
+  done
 }
 
 # per_call CALLS MINUS [BASELINE] — the extra fields of a whole-command row: ns per call is
@@ -164,57 +211,94 @@ per_call() {
   [[ -z ${3:-} ]] || printf ',"baseline":"%s"' "$3"
 }
 
-bench_calls() {
-  local n=$BENCH_CALLS
-  echo "== 2. calls: main.add in adder.default, $n calls per run;" \
-    "$BENCH_ROUNDS rounds x $BENCH_RUNS runs per mode"
-  "$gotap" funcs "$adder" main.add | sed 's/^/   /'
-  # The instruction each probe lands on decides its cost (emulated or single-stepped).
-  local site
-  site=$("$gotap" funcs --json "$adder" main.add)
-  jq -cn --argjson s "$site" '{section:"sites", name:"main.add entry",
-    unit:"", samples:[], addr:($s.entry_probe), insn:$s.entry_probe_instruction}' >>"$BENCH_RESULTS"
-  jq -cn --argjson s "$site" '$s.returns[] | {section:"sites", name:"main.add return",
-    unit:"", samples:[], addr:., insn:"ret"}' >>"$BENCH_RESULTS"
-  if "$gotap" trace --help | grep -Eiq -- '--(count|entry-only|no-args|no-return)'; then
-    note "gotap trace --help lists a counting flag; this script still counts through the library"
-  else
-    note "gotap trace has no flag to count calls at the entry only (checked gotap trace --help);" \
-      "row (c) uses the library: PlanOptions{count_only=true}"
-  fi
+# The modes of benchmark 2's rounds: file name in the round's folder, then the row's name.
+calls_rows=(
+  "untraced:(a) untraced"
+  "bpftrace-0.17:(b) bpftrace 0.17 uprobe count()"
+  "bpftrace-0.27:(b) bpftrace 0.27 uprobe count()"
+  "count-cli:(c) gotap trace --count (CLI attached)"
+  "count:(c) gotap entry-only count (library)"
+  "empty:(e) gotap empty probes, entry+RET (library)"
+  "full:(d) gotap full trace (library, records read)"
+  "cli:(d) gotap trace --json -o FILE (CLI attached)"
+  "latency:(g) gotap latency (CLI attached, in-kernel histogram)"
+)
 
-  local dir round mode runs
+# calls_round TARGET DIR — one run of every mode on TARGET, appended to DIR/MODE.
+calls_round() {
+  local target=$1 dir=$2 mode runs version
+  runs=$(lib_runs none "$target") || return 1
+  echo "$runs" >>"$dir/untraced"
+  for version in $(bpftrace_versions); do
+    runs=$(bpftrace_runs "$version" "$target") || return 1
+    echo "$runs" >>"$dir/bpftrace-$version"
+  done
+  runs=$(gotap_count_runs "$target") || return 1
+  echo "$runs" >>"$dir/count-cli"
+  for mode in count empty full; do
+    runs=$(lib_runs "$mode" "$target") || return 1
+    echo "$runs" >>"$dir/$mode"
+  done
+  runs=$(gotap_cli_runs "$target") || return 1
+  echo "$runs" >>"$dir/cli"
+  runs=$(gotap_latency_runs "$target") || return 1
+  echo "$runs" >>"$dir/latency"
+}
+
+bench_calls() {
+  local n=$BENCH_CALLS spec label target targets=()
+  read -ra targets <<<"$BENCH_TARGETS"
+  echo "== 2. calls: main.add, $n calls per run; $BENCH_ROUNDS rounds x $BENCH_RUNS runs per" \
+    "mode and target; bpftrace $(bpftrace_versions | xargs | sed 's/ / and /')"
+  for spec in "${targets[@]}"; do
+    label=${spec%%=*} target=${spec#*=}
+    if [[ ! -x $target ]]; then
+      note "target $label skipped: $target not built"
+      continue
+    fi
+    echo "   $label: $target ($("$gotap" info --json "$target" | jq -r .go_version))"
+    "$gotap" funcs "$target" main.add | sed 's/^/      /'
+    # The instruction each probe lands on decides its cost (emulated or single-stepped).
+    local site
+    site=$("$gotap" funcs --json "$target" main.add)
+    jq -cn --argjson s "$site" --arg t "$label" '{section:"sites", name:"main.add entry",
+      unit:"", samples:[], addr:($s.entry_probe), insn:$s.entry_probe_instruction, target:$t}' \
+      >>"$BENCH_RESULTS"
+    jq -cn --argjson s "$site" --arg t "$label" '$s.returns[] | {section:"sites",
+      name:"main.add return", unit:"", samples:[], addr:., insn:"ret", target:$t}' \
+      >>"$BENCH_RESULTS"
+  done
+
+  local dir round row mode
   dir=$(mktemp -d)
   for ((round = 1; round <= BENCH_ROUNDS; round++)); do
-    echo "   round $round/$BENCH_ROUNDS (load $(load_average))"
-    runs=$(lib_runs none) || return 1
-    echo "$runs" >>"$dir/untraced"
-    runs=$(bpftrace_runs) || return 1
-    echo "$runs" >>"$dir/bpftrace"
-    for mode in count empty full; do
-      runs=$(lib_runs "$mode") || return 1
-      echo "$runs" >>"$dir/$mode"
+    for spec in "${targets[@]}"; do
+      label=${spec%%=*} target=${spec#*=}
+      [[ -x $target ]] || continue
+      echo "   round $round/$BENCH_ROUNDS, $label (load $(load_average))"
+      mkdir -p "$dir/$label"
+      target_label=$label
+      calls_round "$target" "$dir/$label" || return 1
     done
-    runs=$(gotap_cli_runs) || return 1
-    echo "$runs" >>"$dir/cli"
-    runs=$(gotap_latency_runs) || return 1
-    echo "$runs" >>"$dir/latency"
   done
-  local calls=",\"calls\":$n" row
-  for row in "untraced:(a) untraced" \
-    "bpftrace:(b) bpftrace uprobe count()" \
-    "count:(c) gotap entry-only count (library)" \
-    "empty:(e) gotap empty probes, entry+RET (library)" \
-    "full:(d) gotap full trace (library, records read)" \
-    "cli:(d) gotap trace --json -o FILE (CLI attached)" \
-    "latency:(g) gotap latency (CLI attached, in-kernel histogram)"; do
-    mode=${row%%:*}
-    result calls "${row#*:}" s "$calls" "$(jq .seconds "$dir/$mode")"
-    result calls_cpu "${row#*:}" s "$calls" "$(jq .cpu_seconds "$dir/$mode")"
+  local calls=",\"calls\":$n"
+  for spec in "${targets[@]}"; do
+    label=${spec%%=*} target=${spec#*=}
+    [[ -x $target ]] || continue
+    target_label=$label
+    for row in "${calls_rows[@]}"; do
+      mode=${row%%:*}
+      [[ -f $dir/$label/$mode ]] || continue
+      result calls "${row#*:}" s "$calls$(target_json)" "$(jq .seconds "$dir/$label/$mode")"
+      result calls_cpu "${row#*:}" s "$calls$(target_json)" \
+        "$(jq .cpu_seconds "$dir/$label/$mode")"
+    done
+    bench_bpf_time "$target" || return 1
   done
   rm -rf "$dir"
-  bench_bpf_time || return 1
 
+  # The rows below are on adder.default (Go 1.19) only.
+  target_label=go1.19
   # Whole commands, start-up and drain included: per call = (T(N) - T(0)) / N.
   local json
   json=$(mktemp)
@@ -227,10 +311,10 @@ bench_calls() {
   local a0="adder -n 0" an="adder -n N"
   local g0="gotap trace --json -o FILE main.add -- adder -n 0"
   local gn="gotap trace --json -o FILE main.add -- adder -n N"
-  result e2e "$a0" s ',"calls":0' "$(hyperfine_samples "$json" 0)"
-  result e2e "$an" s "$(per_call "$n" "$a0")" "$(hyperfine_samples "$json" 1)"
-  result e2e "$g0" s ',"calls":0' "$(hyperfine_samples "$json" 2)"
-  result e2e "$gn" s "$(per_call "$n" "$g0" "$an")" "$(hyperfine_samples "$json" 3)"
+  result e2e "$a0" s ",\"calls\":0$(target_json)" "$(hyperfine_samples "$json" 0)"
+  result e2e "$an" s "$(per_call "$n" "$a0")$(target_json)" "$(hyperfine_samples "$json" 1)"
+  result e2e "$g0" s ",\"calls\":0$(target_json)" "$(hyperfine_samples "$json" 2)"
+  result e2e "$gn" s "$(per_call "$n" "$g0" "$an")$(target_json)" "$(hyperfine_samples "$json" 3)"
 
   # Delve: ptrace breakpoints, a stop of the whole process per hit; far fewer calls.
   local d=$BENCH_DLV_CALLS got
@@ -245,8 +329,8 @@ bench_calls() {
     -n "dlv -n 0" "dlv trace --exec $adder main.add -- -n 0" \
     -n "dlv -n $d" "dlv trace --exec $adder main.add -- -n $d"
   local d0="dlv trace --exec adder main.add -- -n 0"
-  result e2e "$d0" s ',"calls":0' "$(hyperfine_samples "$json" 0)"
-  result e2e "(f) dlv trace --exec adder main.add -- -n N" s "$(per_call "$d" "$d0" "$an")" \
-    "$(hyperfine_samples "$json" 1)"
+  result e2e "$d0" s ",\"calls\":0$(target_json)" "$(hyperfine_samples "$json" 0)"
+  result e2e "(f) dlv trace --exec adder main.add -- -n N" s \
+    "$(per_call "$d" "$d0" "$an")$(target_json)" "$(hyperfine_samples "$json" 1)"
   rm -f "$json" "$json.events"
 }

@@ -6,9 +6,18 @@
 
 go=/usr/lib/go-1.19/bin/go
 esbuild=$repo/.cache/npm/@esbuild+linux-x64@0.24.2/bin/esbuild
-adder=$build/fixtures/adder.default
+adder=$build/fixtures/adder.default          # Go 1.19 (Debian 12's Go)
+adder_new=$build/fixtures/adder-go1.27.default  # Go 1.27: the same program, a current Go
 gotap=$build/gotap
 gotap_bench=$build/bench/gotap_bench
+bpftrace_sid=$repo/scripts/bpftrace_sid.sh
+
+# The two bpftraces measured side by side: Debian 12's own (0.17) and sid's (0.27, in the root
+# scripts/bpftrace_sid.sh makes). bpftrace27 is the command that runs 0.27, empty when it cannot
+# run (bpftrace27_setup says why). Either way the pid of a backgrounded "${bpftrace27[@]}" is
+# bpftrace's own: the script execs it.
+bpftrace17=(bpftrace)
+bpftrace27=()
 
 # Tunables (environment): calls per traced run, rounds, runs per mode and round, Delve's calls.
 BENCH_CALLS=${BENCH_CALLS:-100000}
@@ -22,8 +31,20 @@ BENCH_ATTACH_GLOB=${BENCH_ATTACH_GLOB:-github.com/evanw/esbuild/internal/*}
 # takes ~0.1 s to detach, so 1000 would take minutes), the call rates tried, seconds per rate.
 BENCH_SCALE_RUNS=${BENCH_SCALE_RUNS:-3}
 BENCH_SCALE_BPFTRACE=${BENCH_SCALE_BPFTRACE:-10 100}
+# bpftrace 0.27 given a list of probes opens them one by one too (~0.1 s each to detach, as 0.17):
+# 10 shows it; its wildcard rows (BENCH_GLOBS) are the ones that scale.
+BENCH_SCALE_BPFTRACE27=${BENCH_SCALE_BPFTRACE27:-10}
 BENCH_RATES=${BENCH_RATES:-5000 10000 20000 40000 80000 160000}
 BENCH_RATE_SECONDS=${BENCH_RATE_SECONDS:-3}
+# Benchmark 2 on these targets (label=path): a Go 1.19 and a Go >= 1.21 build of adder.
+BENCH_TARGETS=${BENCH_TARGETS:-go1.19=$adder go1.27=$adder_new}
+# bpftrace 0.27 rows: 1 (set the sid root up when missing), 0 (skip them).
+BENCH_BPFTRACE27=${BENCH_BPFTRACE27:-1}
+# Benchmark 4: attach/detach of globs on the soak fixture (Go 1.19 and 1.27), gotap and bpftrace
+# 0.27 (a wildcard uprobe); ~1,000 and ~5,000 functions. Seconds before a tracer not yet attached
+# is given up.
+BENCH_GLOBS=${BENCH_GLOBS:-net/http* *}
+BENCH_SCALE_TIMEOUT=${BENCH_SCALE_TIMEOUT:-180}
 
 # result SECTION NAME UNIT EXTRA_JSON SAMPLES — EXTRA_JSON is "" or ',"key":value,...';
 # SAMPLES is a list of numbers separated by blanks.
@@ -78,3 +99,53 @@ stop_pid() {
 }
 
 load_average() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# load_row WHEN — the load average (1, 5, 15 min) as a row of the report.
+load_row() {
+  result load "load average $1 (1, 5, 15 min)" count "" "$(load_average)"
+}
+
+# bpftrace_cmd VERSION — sets the array bt to the command of bpftrace 0.17 or 0.27.
+bpftrace_cmd() {
+  case $1 in
+    0.17) bt=("${bpftrace17[@]}") ;;
+    0.27) bt=("${bpftrace27[@]}") ;;
+  esac
+}
+
+# The bpftraces that can run here (0.17 always; 0.27 once bpftrace27_setup found its root).
+bpftrace_versions() {
+  echo 0.17
+  ((${#bpftrace27[@]} == 0)) || echo 0.27
+}
+
+# bpftrace27_setup — makes bpftrace 0.27 runnable (scripts/bpftrace_sid.sh setup when its root is
+# missing: a debootstrap of sid, about a minute and 500 MB once) or notes why its rows are skipped.
+# The folders of the traced binaries are bind-mounted at the same path inside the root.
+bpftrace27_setup() {
+  if [[ $BENCH_BPFTRACE27 == 0 ]]; then
+    note "bpftrace 0.27 rows skipped: BENCH_BPFTRACE27=0"
+    return 0
+  fi
+  if ((EUID != 0)); then
+    note "bpftrace 0.27 rows skipped: its root needs root (chroot, mounts)"
+    return 0
+  fi
+  local log
+  if ! bash "$bpftrace_sid" version >/dev/null 2>&1; then
+    echo "bpftrace 0.27: no sid root yet; running scripts/bpftrace_sid.sh setup"
+    if ! log=$(bash "$bpftrace_sid" setup 2>&1); then
+      note "bpftrace 0.27 rows skipped: scripts/bpftrace_sid.sh setup failed: $(tail -1 <<<"$log")"
+      return 0
+    fi
+  fi
+  local binds version
+  binds=$(realpath -e "$build/fixtures")
+  bpftrace27=(env "BPFTRACE_SID_BIND=$binds" bash "$bpftrace_sid" run)
+  if ! version=$("${bpftrace27[@]}" --version 2>&1); then
+    note "bpftrace 0.27 rows skipped: its root does not run: $(tail -1 <<<"$version")"
+    bpftrace27=()
+    return 0
+  fi
+  echo "bpftrace 0.27: $version (sid root, scripts/bpftrace_sid.sh run)"
+}

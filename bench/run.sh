@@ -4,7 +4,11 @@
 #   SECTION: funcs | calls | attach | scale | rate | first (default: all, in that order)
 #   Environment: BENCH_CALLS (100000), BENCH_ROUNDS (4), BENCH_RUNS (2), BENCH_DLV_CALLS (2000),
 #   BENCH_DLV_RUNS (3), BENCH_ATTACH_RUNS (5), BENCH_ATTACH_GLOB, BENCH_KEEP (a file to keep
-#   the raw JSON lines in). Benchmarks 2 and 3 load BPF programs: run as root.
+#   the raw JSON lines in), BENCH_TARGETS, BENCH_BPFTRACE27, BENCH_GLOBS (see lib.sh),
+#   BENCH_NO_BUILD=1 (use BUILD_DIR as it is: no ninja). Benchmarks 2-6 load BPF programs: run
+#   as root.
+# bpftrace is measured twice: Debian 12's 0.17 and sid's 0.27, which scripts/bpftrace_sid.sh
+# installs in a root of its own (the first run sets it up: about a minute, 500 MB).
 # Prints the machine, each benchmark's progress, then every figure (median and min), the per-call
 # costs, their ratios and which goals are met (bench/report.py). bench/README.md quotes one run.
 set -euo pipefail
@@ -42,7 +46,7 @@ for tool in hyperfine jq bpftrace dlv python3; do
 done
 [[ -x $esbuild ]] || { echo "bench: $esbuild missing (run scripts/setup.sh)" >&2; exit 2; }
 # Build what the benchmarks run (a no-op when make bench has just built everything).
-if [[ -f $build/build.ninja ]]; then
+if [[ -f $build/build.ninja && ${BENCH_NO_BUILD:-0} != 1 ]]; then
   targets=(gotap go_fixtures)
   ninja -C "$build" -t targets all | grep -q '^gotap_bench:' && targets+=(gotap_bench)
   if ! log=$(ninja -C "$build" -j"${JOBS:-2}" "${targets[@]}" 2>&1); then
@@ -59,9 +63,19 @@ trap 'rm -f "$BENCH_RESULTS"' EXIT
 echo "machine: $(nproc) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | xargs)," \
   "kernel $(uname -r), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
 echo "load average at start: $(load_average)"
+load_row "at start"
 echo "build: $build ($(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')" \
   "+ working tree); calls per run $BENCH_CALLS"
 
+# bpftrace 0.27 for the sections that run bpftrace (it is set up here when missing).
+for section in "${sections[@]}"; do
+  if [[ $section == calls || $section == scale ]]; then
+    bpftrace27_setup
+    break
+  fi
+done
+
+started=$SECONDS
 failed=()
 for section in "${sections[@]}"; do
   if [[ $section != funcs ]]; then
@@ -79,6 +93,8 @@ for section in "${sections[@]}"; do
   "$fn" || failed+=("$section")
 done
 echo "load average at end: $(load_average)"
+load_row "at end"
+result load "run time of the sections" s "" "$((SECONDS - started))"
 
 python3 "$repo/bench/report.py" "$BENCH_RESULTS"
 if [[ -n ${BENCH_KEEP:-} ]]; then cp "$BENCH_RESULTS" "$BENCH_KEEP"; fi

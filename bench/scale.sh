@@ -6,21 +6,33 @@
 now_ns() { date +%s%N; }
 
 # attach_detach NAME READY_PATTERN COMMAND... — starts COMMAND (a tracer), times its start to
-# READY_PATTERN on stderr (attach) and SIGINT to exit (detach), BENCH_SCALE_RUNS times; records
-# two rows "NAME attach" and "NAME detach" (ms). A tracer that exits or never gets ready is noted.
+# READY_PATTERN in its output (attach) and SIGINT to exit (detach), BENCH_SCALE_RUNS times; records
+# two rows "NAME attach" and "NAME detach" (ms), with what the tracer said it attached (its
+# "Attaching N probes" or "gotap: tracing N functions (S probe sites, MODE)" line) and the
+# $scale_group / $scale_tool fields that report.py pairs tools by. A tracer that exits or is not
+# ready within BENCH_SCALE_TIMEOUT seconds is noted. Both output streams go to one file: bpftrace
+# 0.17 prints its marker on stderr, 0.27 on stdout.
+scale_group="" scale_tool=""
 attach_detach() {
-  local name=$1 ready=$2 run err pid t0 t1 t2 attach=() detach=()
+  local name=$1 ready=$2 run log pid t0 t1 t2 attach=() detach=() said="" deadline
   shift 2
   for ((run = 0; run < BENCH_SCALE_RUNS; run++)); do
-    err=$(mktemp)
+    log=$(mktemp)
     t0=$(now_ns)
-    __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "$@" >/dev/null 2>"$err" &
+    __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "$@" >"$log" 2>&1 &
     pid=$!
-    until grep -q -- "$ready" "$err"; do
-      if ! kill -0 "$pid" 2>/dev/null; then
-        note "$name: did not attach: $(grep -v RLIMIT "$err" | head -2 | tr '\n' ' ')"
-        wait "$pid" 2>/dev/null
-        rm -f "$err"
+    deadline=$((SECONDS + BENCH_SCALE_TIMEOUT))
+    until grep -q -- "$ready" "$log"; do
+      if ! kill -0 "$pid" 2>/dev/null || ((SECONDS > deadline)); then
+        local why="exited"
+        if kill -0 "$pid" 2>/dev/null; then
+          why="not ready in $BENCH_SCALE_TIMEOUT s"
+          stop_pid "$pid"
+        fi
+        note "$name: did not attach ($why):" \
+          "$(grep -v -e RLIMIT -e '^$' "$log" | head -2 | tr '\n' ' ' | cut -c1-300)"
+        wait "$pid" 2>/dev/null || true
+        rm -f "$log"
         return 0
       fi
       sleep 0.005
@@ -29,12 +41,28 @@ attach_detach() {
     kill -INT "$pid"
     wait "$pid" 2>/dev/null || true
     t2=$(now_ns)
-    rm -f "$err"
+    said=$(grep -m1 -oE 'Attach(ing|ed) [0-9]+ probes?|gotap: tracing [0-9]+ functions? \([^)]*\)' \
+      "$log" || true)
+    rm -f "$log"
     attach+=("$(((t1 - t0) / 1000))")
     detach+=("$(((t2 - t1) / 1000))")
   done
-  result scale "$name attach" ms "" "$(printf '%s\n' "${attach[@]}" | awk '{print $1 / 1000}')"
-  result scale "$name detach" ms "" "$(printf '%s\n' "${detach[@]}" | awk '{print $1 / 1000}')"
+  local extra
+  extra=$(jq -cn --arg s "$said" --arg g "$scale_group" --arg t "$scale_tool" \
+    '{said:$s, group:$g, tool:$t}' | sed 's/^{/,/; s/}$//')
+  result scale "$name attach" ms "$extra" \
+    "$(printf '%s\n' "${attach[@]}" | awk '{print $1 / 1000}')"
+  result scale "$name detach" ms "$extra" \
+    "$(printf '%s\n' "${detach[@]}" | awk '{print $1 / 1000}')"
+  echo "   $name: attach $(median_ms "${attach[@]}") ms, detach $(median_ms "${detach[@]}") ms" \
+    "(median; $said)"
+}
+
+# median_ms MICROSECONDS... — their median, in ms.
+median_ms() {
+  printf '%s\n' "$@" | sort -n |
+    awk '{a[NR] = $1}
+      END {printf "%.0f", (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) / 1000}'
 }
 
 # Plain Go names (no generics, closures' brackets or receivers) that both tools accept as is.
@@ -78,17 +106,61 @@ bench_scale() {
   # Side by side on a binary with symbols: the soak fixture (net/http and the runtime).
   local soak=$build/fixtures/soak.default names
   # Not the runtime's own functions: some hold an instruction the kernel refuses to probe, and
-  # one refused site fails gotap's whole (all-or-nothing) attach.
+  # one refused site fails bpftrace's attach.
   mapfile -t names < <(plain_names "$soak" '*' |
     grep -vE '^(runtime|internal/|sync/atomic|syscall|reflect|math)')
   for n in 10 100 1000; do
+    scale_group="soak go1.19, $n functions (a list)" scale_tool=gotap
     attach_detach "soak fixture, gotap, $n functions" "gotap: tracing" \
       "$gotap" trace "$soak" "${names[@]:0:n}"
   done
-  for n in $BENCH_SCALE_BPFTRACE; do
-    attach_detach "soak fixture, bpftrace, $n functions" __BPFTRACE_NOTIFY_PROBES_ATTACHED \
-      bpftrace -e "$(bpftrace_probes "$soak" "${names[@]:0:n}") { @c = count(); }"
+  local version bt counts
+  for version in $(bpftrace_versions); do
+    bpftrace_cmd "$version"
+    counts=$BENCH_SCALE_BPFTRACE
+    [[ $version == 0.27 ]] && counts=$BENCH_SCALE_BPFTRACE27
+    for n in $counts; do
+      scale_group="soak go1.19, $n functions (a list)" scale_tool="bpftrace $version"
+      attach_detach "soak fixture, bpftrace $version, $n functions" \
+        __BPFTRACE_NOTIFY_PROBES_ATTACHED \
+        "${bt[@]}" -e "$(bpftrace_probes "$soak" "${names[@]:0:n}") { @c = count(); }"
+    done
   done
+  bench_globs
+}
+
+# Attach/detach of one glob, ~1,000 functions ('net/http*') and ~5,000 ('*': every function),
+# on the soak fixture built by Go 1.19 and by Go 1.27: gotap (one uprobe_multi link) against
+# bpftrace 0.27's wildcard uprobe (which the kernel's uprobe_multi link can also serve). bpftrace
+# 0.17 is not run here: it opens one perf-event uprobe per function, and at ~0.1 s to detach each
+# (the list rows above) 1,000 of them would take minutes per run.
+bench_globs() {
+  local label soak glob globs=() listed bpftrace_listed
+  read -ra globs <<<"$BENCH_GLOBS"
+  for label in go1.19 go1.27; do
+    soak=$build/fixtures/soak-$label.default
+    [[ $label == go1.19 ]] && soak=$build/fixtures/soak.default
+    [[ -x $soak ]] || { note "soak fixture $soak not built"; continue; }
+    for glob in "${globs[@]}"; do
+      # What each tool can match: functions with code of their own (gotap funcs also lists
+      # functions that exist only inlined), of which the compiler's wrappers (gotap's globs leave
+      # them out), and what bpftrace lists from the symbol table.
+      listed=$("$gotap" funcs --json "$soak" "$glob" |
+        jq -rs 'map(select(.entry != null)) | "\(length) with code (\(map(select(.wrapper)) |
+          length) wrappers)"')
+      bpftrace_listed=$(bpftrace -l "uprobe:$soak:$glob" 2>/dev/null | wc -l)
+      scale_group="soak $label '$glob': gotap funcs $listed, bpftrace -l $bpftrace_listed"
+      scale_tool=gotap
+      attach_detach "soak $label '$glob', gotap" "gotap: tracing" "$gotap" trace "$soak" "$glob"
+      if ((${#bpftrace27[@]})); then
+        scale_tool="bpftrace 0.27"
+        attach_detach "soak $label '$glob', bpftrace 0.27" __BPFTRACE_NOTIFY_PROBES_ATTACHED \
+          env BPFTRACE_MAX_PROBES=100000 "${bpftrace27[@]}" \
+          -e "uprobe:$soak:\"$glob\" { @c = count(); }"
+      fi
+    done
+  done
+  scale_group="" scale_tool=""
 }
 
 # The highest call rate of pacer (2 goroutines, both cores) that `gotap trace --json -o FILE`
