@@ -569,11 +569,11 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
         "recipe map holds {}; error types come first)",
         plan.iface_types->structs_without_recipe(), int{GOTAP_IFACE_MAX_RECIPES}));
   }
-  if (plan.specs.size() > bpf::kMaxSites) {
+  if (plan.specs.size() > options.max_sites) {
     return InvalidArgument(
         "the selection needs {} probe sites ({} functions); the kernel attaches at most {} in one "
         "run: narrow it (e.g. 'main.*' or a package path)",
-        plan.specs.size(), plan.functions.size(), bpf::kMaxSites);
+        plan.specs.size(), plan.functions.size(), options.max_sites);
   }
   size_t typeless = 0;
   for (const TracedFunction& fn : plan.functions) typeless += fn.results_unknown && !fn.entry_only;

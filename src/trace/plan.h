@@ -14,6 +14,7 @@
 
 #include "arch/code_analysis.h"
 #include "bpf/gotap_intf.h"
+#include "bpf/limits.h"
 #include "decode/captured_value.h"
 #include "gobin/binary.h"
 #include "probe/abi_layout.h"
@@ -76,6 +77,9 @@ struct PlanOptions {
   bool count_only = false;      // entry sites that only count calls (no records)
   bool histogram = false;       // latency into in-kernel histograms (no records, no values)
   std::string ctx_key;          // --ctx-key: contexts render as just this key's value
+  // Probe sites a plan may need: the kernel's limit for one run (bpf/limits.h). Lower only in
+  // tests, to reach the error without a binary of a million functions.
+  size_t max_sites = bpf::kMaxSites;
   // --ctx-from: functions whose context.Context argument is lent, while they run, to the traced
   // functions they call that take no context (shown as the value `caller_ctx`).
   std::vector<probe::Selector> ctx_from;
