@@ -64,6 +64,13 @@ struct RunResult {
   bpf::ProgramStats stats;  // with run_stats
 };
 
+// The adder fixture's command line: it calls main.add n times, through main.step with -step.
+std::vector<std::string> TargetArgs(const CallCostOptions& options) {
+  std::vector<std::string> argv = {options.binary, "-wait", "-n", std::to_string(options.calls)};
+  if (options.function == "main.step") argv.push_back("-step");
+  return argv;
+}
+
 RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) {
   std::optional<bpf::Session> session;
   std::vector<uint64_t> cookies;
@@ -76,7 +83,7 @@ RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) 
     for (size_t i : trace::SitesToAttach(plan).spec_index) cookies.push_back(first + i);
   }
   TargetProcess target = Check(
-      TargetProcess::Start({options.binary, "-wait", "-n", std::to_string(options.calls)}, "ready"),
+      TargetProcess::Start(TargetArgs(options), "ready"),
       "starting the target");
   if (!cookies.empty()) {
     Check(session->Attach(options.binary, trace::SitesToAttach(plan).file_offsets, cookies,

@@ -10,11 +10,17 @@
 # out the waits for a CPU that a loaded machine adds to the wall time). Sourced by bench/run.sh
 # (uses lib.sh).
 
+# The function the rounds probe: main.add (a leaf: no stack check, its first instruction is
+# single-stepped by every tracer), or main.step (adder -step; non-leaf, with a stack check, where
+# the site a tracer picks decides its cost). gotap_bench passes -step for main.step.
+calls_func=main.add
+
 # lib_runs MODE [TARGET] — BENCH_RUNS runs of `gotap_bench calls` in MODE on TARGET (default
 # $adder); prints their JSON lines.
 lib_runs() {
   local out
-  out=$("$gotap_bench" calls "${2:-$adder}" main.add "$1" "$BENCH_CALLS" "$BENCH_RUNS") || return 1
+  out=$("$gotap_bench" calls "${2:-$adder}" "$calls_func" "$1" "$BENCH_CALLS" "$BENCH_RUNS") ||
+    return 1
   (($(wc -l <<<"$out") == BENCH_RUNS)) || return 1
   echo "$out"
 }
@@ -53,7 +59,7 @@ bpftrace_runs() {
   local version=$1 target=$2 out pid runs ticks bt
   bpftrace_cmd "$version"
   out=$(mktemp)
-  __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "${bt[@]}" -e "uprobe:$target:main.add { @c = count(); }" \
+  __BPFTRACE_NOTIFY_PROBES_ATTACHED=1 "${bt[@]}" -e "uprobe:$target:$calls_func { @c = count(); }" \
     >"$out" 2>&1 &
   pid=$!
   if ! wait_for_line "$out" __BPFTRACE_NOTIFY_PROBES_ATTACHED 120; then
@@ -76,7 +82,7 @@ bpftrace_runs() {
 gotap_count_runs() {
   local target=$1 counts err pid runs ticks
   counts=$(mktemp) err=$(mktemp)
-  "$gotap" trace --count --json -o "$counts" "$target" main.add 2>"$err" &
+  "$gotap" trace --count --json -o "$counts" "$target" "$calls_func" 2>"$err" &
   pid=$!
   if ! wait_for_line "$err" "gotap: tracing" 60; then
     echo "bench: gotap trace --count did not start: $(head -3 "$err")" >&2
@@ -87,8 +93,8 @@ gotap_count_runs() {
   runs=$(lib_runs none "$target") || { stop_pid "$pid"; return 1; }
   tracer_cpu "gotap trace --count (userspace)" $(($(cpu_ticks "$pid") - ticks))
   stop_pid "$pid"
-  counted "gotap trace --count" "$(jq -s 'map(select(.func == "main.add") | .count) | add' \
-    "$counts")"
+  counted "gotap trace --count" "$(jq -s --arg f "$calls_func" \
+    'map(select(.func == $f) | .count) | add' "$counts")"
   rm -f "$counts" "$err"
   echo "$runs"
 }
@@ -235,6 +241,11 @@ calls_round() {
   done
   runs=$(gotap_count_runs "$target") || return 1
   echo "$runs" >>"$dir/count-cli"
+  if [[ $calls_func != main.add ]]; then  # the non-leaf rows compare counting only
+    runs=$(lib_runs count "$target") || return 1
+    echo "$runs" >>"$dir/count"
+    return 0
+  fi
   for mode in count empty full; do
     runs=$(lib_runs "$mode" "$target") || return 1
     echo "$runs" >>"$dir/$mode"
@@ -248,7 +259,7 @@ calls_round() {
 bench_calls() {
   local n=$BENCH_CALLS spec label target targets=()
   read -ra targets <<<"$BENCH_TARGETS"
-  echo "== 2. calls: main.add, $n calls per run; $BENCH_ROUNDS rounds x $BENCH_RUNS runs per" \
+  echo "== 2. calls: main.add (leaf) and main.step (non-leaf, counting only), $n calls per run; $BENCH_ROUNDS rounds x $BENCH_RUNS runs per" \
     "mode and target; bpftrace $(bpftrace_versions | xargs | sed 's/ / and /')"
   for spec in "${targets[@]}"; do
     label=${spec%%=*} target=${spec#*=}
@@ -257,7 +268,7 @@ bench_calls() {
       continue
     fi
     echo "   $label: $target ($("$gotap" info --json "$target" | jq -r .go_version))"
-    "$gotap" funcs "$target" main.add | sed 's/^/      /'
+    "$gotap" funcs "$target" main.add main.step | sed 's/^/      /'
     # The instruction each probe lands on decides its cost (emulated or single-stepped).
     local site
     site=$("$gotap" funcs --json "$target" main.add)
@@ -269,30 +280,40 @@ bench_calls() {
       >>"$BENCH_RESULTS"
   done
 
-  local dir round row mode
+  local dir round row mode func
   dir=$(mktemp -d)
   for ((round = 1; round <= BENCH_ROUNDS; round++)); do
     for spec in "${targets[@]}"; do
       label=${spec%%=*} target=${spec#*=}
       [[ -x $target ]] || continue
-      echo "   round $round/$BENCH_ROUNDS, $label (load $(load_average))"
-      mkdir -p "$dir/$label"
-      target_label=$label
-      calls_round "$target" "$dir/$label" || return 1
+      for func in main.add main.step; do
+        calls_func=$func
+        target_label=$label
+        [[ $func == main.add ]] || target_label="$label step"
+        echo "   round $round/$BENCH_ROUNDS, $target_label (load $(load_average))"
+        mkdir -p "$dir/$target_label"
+        calls_round "$target" "$dir/$target_label" || return 1
+      done
     done
   done
+  calls_func=main.add
   local calls=",\"calls\":$n"
   for spec in "${targets[@]}"; do
     label=${spec%%=*} target=${spec#*=}
     [[ -x $target ]] || continue
-    target_label=$label
-    for row in "${calls_rows[@]}"; do
-      mode=${row%%:*}
-      [[ -f $dir/$label/$mode ]] || continue
-      result calls "${row#*:}" s "$calls$(target_json)" "$(jq .seconds "$dir/$label/$mode")"
-      result calls_cpu "${row#*:}" s "$calls$(target_json)" \
-        "$(jq .cpu_seconds "$dir/$label/$mode")"
+    for func in main.add main.step; do
+      target_label=$label
+      [[ $func == main.add ]] || target_label="$label step"
+      for row in "${calls_rows[@]}"; do
+        mode=${row%%:*}
+        [[ -f $dir/$target_label/$mode ]] || continue
+        result calls "${row#*:}" s "$calls$(target_json)" \
+          "$(jq .seconds "$dir/$target_label/$mode")"
+        result calls_cpu "${row#*:}" s "$calls$(target_json)" \
+          "$(jq .cpu_seconds "$dir/$target_label/$mode")"
+      done
     done
+    target_label=$label
     bench_bpf_time "$target" || return 1
   done
   rm -rf "$dir"

@@ -246,6 +246,18 @@ def goals(rows, wall, cpu):
 
     for ref, label in BPFTRACES:
         compare(f"gotap trace --count no slower than {label}", COUNT_CLI, ref, 1.0)
+    # The goal: on a non-leaf function (main.step, targets "... step"), where gotap counts
+    # at an emulated site and bpftrace's entry probe is single-stepped, 10x cheaper per call.
+    for target in wall:
+        if not target.endswith(" step"):
+            continue
+        for ref, label in BPFTRACES:
+            for kind, over in (("wall", wall[target]), ("CPU", cpu.get(target, {}))):
+                if COUNT_CLI in over and ref in over:
+                    (a, _), (b, _) = over[COUNT_CLI], over[ref]
+                    line(a > 0 and b >= 10 * a,
+                         f"gotap trace --count >= 10x cheaper than {label} on a non-leaf function "
+                         f"[{target} {kind}]: {a:.0f} vs {b:.0f} ns/call = {b / a if a > 0 else 0:.1f}x")
     for name in FULL:
         compare(f"{name[4:]} within 15% of empty probes at the same sites", name, EMPTY,
                 GOAL_FULL_VS_EMPTY)

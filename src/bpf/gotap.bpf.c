@@ -99,6 +99,7 @@ enum {
   kNumRegs = GOTAP_PT_REGS_SIZE / 8,
   kIpIndex = 16, /* struct pt_regs: ..., ip, cs, flags, sp, ss; ip is the probed address */
   kSpIndex = 19,
+  kGHead = 256, /* bytes of runtime.g read at once when they hold goid (a power of two) */
 };
 
 /* Hides a value from the compiler so that a following mask is kept: clang drops masks it can prove
@@ -110,6 +111,7 @@ enum {
 struct scratch {
   __u64 busy; /* nonzero while a run on this CPU uses the scratch space */
   __u64 regs[kNumRegs];
+  __u8 ghead[2 * kGHead]; /* the start of runtime.g (stack bounds ... goid); slack after it */
   __u64 values[GOTAP_MAX_CAPTURES];
   /* The current hit. */
   struct gotap_goroutine_key key;
@@ -173,9 +175,23 @@ static __always_inline int find_goroutine(const struct gotap_site_spec* spec, st
   }
   if (g == 0) return -1;
   __u64 goid = 0, bounds[2] = {}; /* runtime.g's stack: lo, then hi */
-  if (bpf_probe_read_user(&goid, sizeof(goid), (void*)(g + spec->goid_offset)) ||
-      bpf_probe_read_user(bounds, sizeof(bounds), (void*)(g + spec->stack_hi_offset - 8)))
+  __u32 span = (__u32)spec->goid_offset + 8;
+  if (spec->stack_hi_offset == 8 && span <= kGHead) {
+    /* One read from the start of g covers stack and goid (every Go release so far): each user
+     * read is a fault-guarded copy, dearer than the bytes it moves. */
+    OPAQUE(span);
+    span &= 2 * kGHead - 1;
+    if (span < 16 || bpf_probe_read_user(s->ghead, span, (void*)g)) return -1;
+    __u32 at = spec->goid_offset;
+    OPAQUE(at);
+    at &= kGHead - 8;
+    bounds[0] = *(__u64*)(s->ghead);
+    bounds[1] = *(__u64*)(s->ghead + 8);
+    goid = *(__u64*)(s->ghead + at);
+  } else if (bpf_probe_read_user(&goid, sizeof(goid), (void*)(g + spec->goid_offset)) ||
+             bpf_probe_read_user(bounds, sizeof(bounds), (void*)(g + spec->stack_hi_offset - 8))) {
     return -1;
+  }
   __u64 sp = s->regs[kSpIndex], hi = bounds[1];
   /* Off g's stack: a signal handler on the signal stack before it switched g, which has no
    * depth gotap could pair by. */

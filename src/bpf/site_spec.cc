@@ -106,6 +106,10 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
   if (spec.kind == GOTAP_SITE_MORESTACK && (spec.flags != 0 || spec.ncaptures != 0)) {
     return InvalidArgument("morestack sites take no flags and capture nothing");
   }
+  if (spec.goid_offset % 8 != 0 || spec.stack_hi_offset % 8 != 0) {
+    return InvalidArgument("runtime.g offsets {} and {} are not 8-byte aligned", spec.goid_offset,
+                           spec.stack_hi_offset);
+  }
   if (spec.g_source == GOTAP_G_REG) {
     if (spec.g_offset < 0 || spec.g_offset % 8 || spec.g_offset >= GOTAP_PT_REGS_SIZE) {
       return InvalidArgument("g register offset {} is not a pt_regs slot", spec.g_offset);
