@@ -160,39 +160,32 @@ def side_by_side(rows, wall, cpu, targets):
             continue
         print(f"   {label:<56}" + "".join(f"{w:>{width}}{c:>{width}}" for w, c in cells))
 
-    bpf = [(t, r) for (s, _, t), r in rows.items() if s == "bpf_ns" and r["samples"]]
-    if bpf:
-        print("\n   Time inside the BPF program per hit, ns (kernel run-time statistics, one run)")
+    def per_target(section, title, cell_of):
+        """One row per name of `section`, one cell per target: cell_of(row) or "-"."""
         names = []
-        for _, r in bpf:
-            if r["name"] not in names:
-                names.append(r["name"])
+        for (sec, name, _), r in rows.items():
+            if sec == section and r["samples"] and name not in names:
+                names.append(name)
+        if not names:
+            return
+        print(f"\n   {title}")
         print(f"   {'':<56}" + "".join(f"{t:>{width}}" for t in targets))
         for name in names:
             cells = []
             for t in targets:
-                r = rows.get(("bpf_ns", name, t))
-                cells.append(f"{med(r):.0f} x {r['hits_per_call']}" if r else "-")
+                r = rows.get((section, name, t))
+                cells.append(cell_of(r) if r and r["samples"] else "-")
             print(f"   {name:<56}" + "".join(f"{c:>{width}}" for c in cells))
 
-    counted = [r for (s, _, _), r in rows.items() if s == "counted"]
-    if counted:
-        print("\n   Calls counted over the timed runs / calls made (exact when equal)")
-        names = []
-        for r in counted:
-            if r["name"] not in names:
-                names.append(r["name"])
-        print(f"   {'':<56}" + "".join(f"{t:>{width}}" for t in targets))
-        for name in names:
-            cells = []
-            for t in targets:
-                r = rows.get(("counted", name, t))
-                if not r:
-                    cells.append("-")
-                    continue
-                got, want = int(sum(r["samples"])), r["expected"] * len(r["samples"])
-                cells.append(f"{got}/{want}" + (" exact" if got == want else " OFF"))
-            print(f"   {name:<56}" + "".join(f"{c:>{width}}" for c in cells))
+    per_target("bpf_ns", "Time inside the BPF program per hit, ns (kernel run-time statistics, one run)",
+               lambda r: f"{med(r):.0f} x {r['hits_per_call']}")
+
+    def counted_cell(r):
+        got, want = int(sum(r["samples"])), r["expected"] * len(r["samples"])
+        return f"{got}/{want}" + (" exact" if got == want else " OFF")
+
+    per_target("counted", "Calls counted over the timed runs / calls made (exact when equal)",
+               counted_cell)
 
 
 def bpf_time_table(rows, target):

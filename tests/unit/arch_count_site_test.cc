@@ -1,5 +1,5 @@
-// Where `gotap trace --count` counts, over every function of real Go binaries (the Go 1.19 and
-// 1.27 fixtures, stripped esbuild releases built by Go 1.16-1.26, lefthook by Go 1.27): the count
+// Where `gotap trace --count` counts, over every function of real Go binaries
+// (testing::RealX86Binaries: fixtures and stripped releases built by Go 1.16 to 1.27): the count
 // site is an instruction the kernel emulates (~0.5 µs a hit here, against ~9.5 µs for a
 // single-stepped one) wherever the function allows, and its correction is the morestack block's
 // CALL. Exactness itself is proven live (tests/e2e/count_test.cc).
@@ -10,31 +10,10 @@
 
 #include "arch/uprobe_check.h"
 #include "gobin/binary.h"
-#include "test_paths.h"
+#include "real_binaries.h"
 
 namespace gotap::arch {
 namespace {
-
-struct Target {
-  std::string name;
-  std::string path;
-};
-void PrintTo(const Target& target, std::ostream* os) { *os << target.path; }
-
-std::vector<Target> Targets() {
-  using testing::FixturePath;
-  using testing::NpmBinaryPath;
-  using testing::NpmPackageFile;
-  return {
-      {"model_go119", FixturePath("model.default")},
-      {"model_go127", FixturePath("model-go1.27.default")},
-      {"esbuild_0_8_57_go116", NpmBinaryPath("esbuild-linux-64@0.8.57")},
-      {"esbuild_0_14_54_go119", NpmBinaryPath("esbuild-linux-64@0.14.54")},
-      {"esbuild_0_20_2_go120", NpmBinaryPath("@esbuild+linux-x64@0.20.2")},
-      {"esbuild_0_24_2_go123", NpmBinaryPath("@esbuild+linux-x64@0.24.2")},
-      {"lefthook_2_2_4_go127", NpmPackageFile("lefthook-linux-x64@2.2.4", "bin/lefthook")},
-  };
-}
 
 // The bytes of the binary's code at link-time address `vaddr`.
 Bytes CodeAt(const gobin::Binary& binary, uint64_t vaddr) {
@@ -43,7 +22,7 @@ Bytes CodeAt(const gobin::Binary& binary, uint64_t vaddr) {
   return binary.elf().bytes().subspan(*offset);
 }
 
-class CountSites : public ::testing::TestWithParam<Target> {};
+class CountSites : public ::testing::TestWithParam<testing::RealBinary> {};
 
 TEST_P(CountSites, EmulatedWhereverTheFunctionAllows) {
   auto opened = gobin::Binary::Open(GetParam().path);
@@ -72,7 +51,9 @@ TEST_P(CountSites, EmulatedWhereverTheFunctionAllows) {
     } else if (!a->count_site_on_straight_line) {
       EXPECT_EQ(a->count_site, a->entry_probe) << f.name;
     }
-    if (a->count_site_on_straight_line) EXPECT_FALSE(a->has_stack_check) << f.name;
+    if (a->count_site_on_straight_line) {
+      EXPECT_FALSE(a->has_stack_check) << f.name;
+    }
     // A stack check always offers an emulated site: `push rbp` after it, or its branch.
     if (a->has_stack_check && !a->count_site_emulated) not_emulated.push_back(std::string(f.name));
   }
@@ -89,7 +70,7 @@ TEST_P(CountSites, EmulatedWhereverTheFunctionAllows) {
   EXPECT_GT(emulated, analyzed * 8 / 10);
 }
 
-INSTANTIATE_TEST_SUITE_P(RealBinaries, CountSites, ::testing::ValuesIn(Targets()),
+INSTANTIATE_TEST_SUITE_P(RealBinaries, CountSites, ::testing::ValuesIn(testing::RealX86Binaries()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

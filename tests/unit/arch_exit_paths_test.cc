@@ -12,35 +12,12 @@
 
 #include "gobin/binary.h"
 #include "gobin/runtime_exits.h"
-#include "test_paths.h"
+#include "real_binaries.h"
 
 namespace gotap::arch {
 namespace {
 
-struct Target {
-  std::string name;
-  std::string path;
-};
-void PrintTo(const Target& target, std::ostream* os) { *os << target.path; }
-
-std::vector<Target> Targets() {
-  using testing::FixturePath;
-  using testing::NpmBinaryPath;
-  using testing::NpmPackageFile;
-  return {
-      {"model_go119", FixturePath("model.default")},
-      {"model_go127", FixturePath("model-go1.27.default")},
-      {"mixed_go127", FixturePath("mixed-go1.27.default")},
-      {"esbuild_0_8_57_go116", NpmBinaryPath("esbuild-linux-64@0.8.57")},
-      {"esbuild_0_14_54_go119", NpmBinaryPath("esbuild-linux-64@0.14.54")},
-      {"esbuild_0_20_2_go120", NpmBinaryPath("@esbuild+linux-x64@0.20.2")},
-      {"esbuild_0_24_2_go123", NpmBinaryPath("@esbuild+linux-x64@0.24.2")},
-      {"esbuild_0_28_2_go126", NpmBinaryPath("@esbuild+linux-x64@0.28.2")},
-      {"lefthook_2_2_4_go127", NpmPackageFile("lefthook-linux-x64@2.2.4", "bin/lefthook")},
-  };
-}
-
-class ExitPaths : public ::testing::TestWithParam<Target> {};
+class ExitPaths : public ::testing::TestWithParam<testing::RealBinary> {};
 
 TEST_P(ExitPaths, EveryPathOfEveryFunctionEndsAtAKnownExit) {
   auto opened = gobin::Binary::Open(GetParam().path);
@@ -85,7 +62,7 @@ TEST_P(ExitPaths, EveryPathOfEveryFunctionEndsAtAKnownExit) {
             << " with tail jumps, " << asm_indirect << " asm with indirect jumps\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(RealBinaries, ExitPaths, ::testing::ValuesIn(Targets()),
+INSTANTIATE_TEST_SUITE_P(RealBinaries, ExitPaths, ::testing::ValuesIn(testing::RealX86Binaries()),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace
