@@ -46,9 +46,10 @@ tracer_cpu() {
 # made: a row of its own (exact or not is reported, not asserted).
 counted() {
   local expected=$((BENCH_CALLS * BENCH_RUNS))
-  [[ $2 =~ ^[0-9]+$ ]] || { note "$target_label: $1 printed no count"; return 0; }
+  [[ $2 =~ ^[0-9]+$ ]] || { note "$target_label: $1 printed no count" >&2; return 0; }
   result counted "$1" count ",\"expected\":$expected$(target_json)" "$2"
-  [[ $2 == "$expected" ]] || note "$target_label: $1 counted $2 calls of $expected"
+  # On stderr: the callers' stdout carries their runs' JSON lines.
+  [[ $2 == "$expected" ]] || note "$target_label: $1 counted $2 calls of $expected" >&2
 }
 
 # bpftrace_runs VERSION TARGET — the untraced harness on TARGET under bpftrace VERSION's

@@ -96,8 +96,9 @@ echo "load average at end: $(load_average)"
 load_row "at end"
 result load "run time of the sections" s "" "$((SECONDS - started))"
 
-python3 "$repo/bench/report.py" "$BENCH_RESULTS"
+# Kept before the report reads them: a report that fails must not lose a run's figures.
 if [[ -n ${BENCH_KEEP:-} ]]; then cp "$BENCH_RESULTS" "$BENCH_KEEP"; fi
+python3 "$repo/bench/report.py" "$BENCH_RESULTS"
 if ((${#failed[@]})); then
   echo "bench: failed: ${failed[*]}" >&2
   exit 1
