@@ -120,8 +120,10 @@ gotap_cli_runs() {
     sleep 0.2
   done
   # Canaries that ran before the attach left no line; the traced ones flushed within the sleep.
+  # Only completed calls are counted: a canary that ran while the link was being attached may
+  # have met its entry probe but not yet its RET's, and is reported as running at exit.
   local before
-  before=$(wc -l <"$events")
+  before=$(grep -c '"event":"call"' "$events")
   ticks=$(cpu_ticks "$pid")
   runs=$(lib_runs none "$target") || { stop_pid "$pid"; return 1; }
   # Its CPU over the runs: decoding the records and writing the JSON lines (the drain of what was
@@ -129,7 +131,7 @@ gotap_cli_runs() {
   tracer_cpu "gotap trace --json -o FILE (userspace)" $(($(cpu_ticks "$pid") - ticks))
   stop_pid "$pid"
   local lines expected=$((BENCH_CALLS * BENCH_RUNS + before))
-  lines=$(wc -l <"$events")
+  lines=$(grep -c '"event":"call"' "$events")
   if [[ $lines != "$expected" ]]; then
     echo "bench: gotap trace wrote $lines events, expected $expected: $(tail -1 "$err")" >&2
     return 1
