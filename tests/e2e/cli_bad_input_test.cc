@@ -11,11 +11,6 @@
 namespace gotap::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 std::string WriteTemp(const std::string& name, const std::string& bytes) {
   std::string path = ::testing::TempDir() + "gotap-" + name;
   std::ofstream(path, std::ios::binary) << bytes;
@@ -62,7 +57,7 @@ TEST(BadInput, EachKindGetsOneLineAndExitTwo) {
 }
 
 TEST(BadInput, TruncatedBinaries) {
-  std::string bytes = ReadAll(FixturePath("model.stripped"));
+  std::string bytes = ReadText(FixturePath("model.stripped"));
   ASSERT_GT(bytes.size(), 1u << 20);
   for (size_t length : {size_t{10}, size_t{63}, size_t{64}, size_t{4096}, bytes.size() / 3,
                         bytes.size() / 2, bytes.size() * 9 / 10}) {
@@ -79,7 +74,7 @@ TEST(BadInput, TruncatedBinaries) {
 // Random byte corruption anywhere in the file: gotap may succeed or reject the file, but must not
 // crash, hang or print more than one line of error.
 TEST(BadInput, CorruptedBinariesNeverCrash) {
-  std::string bytes = ReadAll(FixturePath("model.stripped"));
+  std::string bytes = ReadText(FixturePath("model.stripped"));
   std::mt19937_64 rng(20261121);
   for (int round = 0; round < 60; ++round) {
     std::string copy = bytes;

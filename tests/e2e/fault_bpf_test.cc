@@ -26,13 +26,6 @@ namespace {
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string CommandOutput(const std::string& command) {
   std::string out;
   FILE* p = popen(command.c_str(), "r");

@@ -23,13 +23,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 namespace fs = std::filesystem;
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string TempPath(const std::string& stem) {
   std::string path = "/tmp/gotap-e2e-" + stem + "-XXXXXX";
   close(mkstemp(path.data()));

@@ -79,13 +79,6 @@ std::map<int64_t, DumpedGoroutine> ParseDump(const std::string& text) {
   return out;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 struct Listing {
   std::map<int64_t, Json> goroutines;
   Json summary;
@@ -135,7 +128,7 @@ TEST_P(GoroutinesTest, AgreesWithRuntimeStack) {
   ASSERT_TRUE(child->WaitForLine(Stream::kOut, "started", seconds(30))) << child->err();
   ASSERT_TRUE(child->Signal(SIGUSR1));
   ASSERT_TRUE(child->WaitForLine(Stream::kOut, "ready", seconds(30))) << child->err();
-  const auto dumped = ParseDump(ReadFile(dump_path));
+  const auto dumped = ParseDump(ReadText(dump_path));
   unlink(dump_path.c_str());
 
   RunResult run;

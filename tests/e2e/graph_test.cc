@@ -16,11 +16,6 @@
 namespace gotap::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 const std::vector<std::string> kProbes = {"main.outer", "main.middle", "main.leaf"};
 
 std::vector<std::string> GraphArgs(const std::string& calltree, std::vector<std::string> options,
@@ -63,7 +58,7 @@ TEST_P(GraphBpf, EachGoroutineGetsItsExactCallTree) {
                      std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
-  std::vector<Json> events = ParseJsonLines(ReadFile(file));
+  std::vector<Json> events = ParseJsonLines(ReadText(file));
   ASSERT_EQ(events.size(), 8u * 5) << r.err;
   // The graph prints one goroutine's whole tree at a time: consecutive runs of one goid.
   std::map<uint64_t, Tree> trees;
@@ -133,7 +128,7 @@ TEST_P(GraphBpf, GoidFollowsOneGoroutine) {
       std::chrono::seconds(90));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
-  std::vector<Json> events = ParseJsonLines(ReadFile(file));
+  std::vector<Json> events = ParseJsonLines(ReadText(file));
   ASSERT_EQ(events.size(), 5u) << r.err;
   Tree tree;
   for (const Json& e : events) {

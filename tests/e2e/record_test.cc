@@ -15,11 +15,6 @@
 namespace gotap::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 struct Slice {
   int64_t start_ns, end_ns;
   std::string name;
@@ -41,8 +36,8 @@ TEST_P(RecordBpf, PerfettoFileHasNestedSlicesPerGoroutine) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(CommandExitStatus(r.err), 0) << r.err;
 
-  Json trace = Json::parse(ReadFile(json_path), nullptr, /*allow_exceptions=*/false);
-  ASSERT_TRUE(trace.is_array()) << ReadFile(json_path).substr(0, 400);
+  Json trace = Json::parse(ReadText(json_path), nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(trace.is_array()) << ReadText(json_path).substr(0, 400);
   std::map<uint64_t, std::string> track_names;
   std::map<uint64_t, std::vector<Slice>> tracks;
   int processes = 0;
@@ -87,7 +82,7 @@ TEST_P(RecordBpf, PerfettoFileHasNestedSlicesPerGoroutine) {
   }
 
   // The picture: an SVG with a lane per goroutine, rasterized by a real renderer.
-  std::string svg = ReadFile(svg_path);
+  std::string svg = ReadText(svg_path);
   EXPECT_EQ(svg.rfind("<svg", 0), 0u);
   for (const auto& [goid, name] : track_names) {
     EXPECT_NE(svg.find(">" + name + "<"), std::string::npos) << name;
@@ -96,7 +91,7 @@ TEST_P(RecordBpf, PerfettoFileHasNestedSlicesPerGoroutine) {
   std::string command = "rsvg-convert -o " + png + " " + svg_path;
   int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << command;
-  std::string image = ReadFile(png);
+  std::string image = ReadText(png);
   ASSERT_GT(image.size(), 1000u);
   EXPECT_EQ(image.substr(1, 3), "PNG");
 }

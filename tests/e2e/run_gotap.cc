@@ -10,17 +10,6 @@
 #include <sstream>
 
 namespace gotap::testing {
-namespace {
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
-
 RunResult RunGotap(const std::vector<std::string>& args) {
   char out_path[] = "/tmp/gotap-e2e-out-XXXXXX";
   char err_path[] = "/tmp/gotap-e2e-err-XXXXXX";
@@ -46,8 +35,8 @@ RunResult RunGotap(const std::vector<std::string>& args) {
   close(err_fd);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  result.out = ReadFile(out_path);
-  result.err = ReadFile(err_path);
+  result.out = ReadText(out_path);
+  result.err = ReadText(err_path);
   unlink(out_path);
   unlink(err_path);
   return result;
@@ -58,6 +47,13 @@ std::vector<std::string> Lines(const std::string& text) {
   std::stringstream ss(text);
   for (std::string line; std::getline(ss, line);) lines.push_back(line);
   return lines;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace gotap::testing

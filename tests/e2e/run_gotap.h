@@ -16,6 +16,9 @@ struct RunResult {
 // Runs GOTAP_BINARY with `args` (no shell), stdin from /dev/null, and waits for it.
 RunResult RunGotap(const std::vector<std::string>& args);
 
+// The whole contents of the file at `path` ("" when it cannot be read).
+std::string ReadText(const std::string& path);
+
 // Lines of `text`, without their newlines; a trailing newline does not add an empty line.
 std::vector<std::string> Lines(const std::string& text);
 

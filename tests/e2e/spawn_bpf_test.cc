@@ -72,13 +72,6 @@ TEST(SpawnBpf, ExitStatusIsTheCommands) {
   EXPECT_EQ(bad.exit_code, 2) << bad.err;
 }
 
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // The first child of `parent` once it has one (gotap forks the command after planning), or 0.
 pid_t WaitForChildOf(pid_t parent, seconds timeout) {
   std::string p = std::to_string(parent);

@@ -58,11 +58,9 @@ TraceRun RunTraceJson(const std::vector<std::string>& args) {
   full.insert(full.end(), args.begin(), args.end());
   TraceRun trace;
   trace.run = RunGotapWithin(full, std::chrono::seconds(90));
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text = ReadText(path);
   unlink(path);
-  trace.events = ParseJsonLines(text.str());
+  trace.events = ParseJsonLines(text);
   return trace;
 }
 

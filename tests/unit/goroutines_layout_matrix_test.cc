@@ -13,6 +13,7 @@
 #include "gobin/binary.h"
 #include "gobin/goid.h"
 #include "goroutines/layout.h"
+#include "goroutines_expect.h"
 
 namespace gotap::goroutines {
 namespace {
@@ -20,23 +21,7 @@ namespace {
 using testing::MatrixFixture;
 
 void ExpectSameLayout(const RuntimeLayout& want, const RuntimeLayout& got) {
-  const GLayout &a = want.g, &b = got.g;
-  EXPECT_EQ(a.stack_lo, b.stack_lo);
-  EXPECT_EQ(a.stack_hi, b.stack_hi);
-  EXPECT_EQ(a.m, b.m);
-  EXPECT_EQ(a.sched_sp, b.sched_sp);
-  EXPECT_EQ(a.sched_pc, b.sched_pc);
-  EXPECT_EQ(a.sched_bp, b.sched_bp);
-  EXPECT_EQ(a.syscallsp, b.syscallsp);
-  EXPECT_EQ(a.syscallpc, b.syscallpc);
-  EXPECT_EQ(a.atomicstatus, b.atomicstatus);
-  EXPECT_EQ(a.goid, b.goid);
-  EXPECT_EQ(a.waitsince, b.waitsince);
-  EXPECT_EQ(a.waitreason, b.waitreason);
-  EXPECT_EQ(a.lockedm, b.lockedm);
-  EXPECT_EQ(a.gopc, b.gopc);
-  EXPECT_EQ(a.startpc, b.startpc);
-  EXPECT_EQ(a.parent_goid, b.parent_goid);
+  ExpectSameG(want.g, got.g);
   EXPECT_EQ(want.m.procid, got.m.procid);
   EXPECT_EQ(want.m.locked_ext, got.m.locked_ext);
   EXPECT_EQ(want.m.locked_int, got.m.locked_int);

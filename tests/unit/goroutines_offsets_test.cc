@@ -5,6 +5,7 @@
 #include "gobin/binary.h"
 #include "gobin/goid.h"
 #include "goroutines/layout.h"
+#include "goroutines_expect.h"
 #include "test_paths.h"
 
 namespace gotap::goroutines {
@@ -14,25 +15,6 @@ std::unique_ptr<gobin::Binary> OpenOrDie(const std::string& path) {
   auto b = gobin::Binary::Open(path);
   EXPECT_TRUE(b.ok()) << path << ": " << b.status().ToString();
   return b.ok() ? std::move(b).value() : nullptr;
-}
-
-void ExpectSameG(const GLayout& a, const GLayout& b) {
-  EXPECT_EQ(a.stack_lo, b.stack_lo);
-  EXPECT_EQ(a.stack_hi, b.stack_hi);
-  EXPECT_EQ(a.m, b.m);
-  EXPECT_EQ(a.sched_sp, b.sched_sp);
-  EXPECT_EQ(a.sched_pc, b.sched_pc);
-  EXPECT_EQ(a.sched_bp, b.sched_bp);
-  EXPECT_EQ(a.syscallsp, b.syscallsp);
-  EXPECT_EQ(a.syscallpc, b.syscallpc);
-  EXPECT_EQ(a.atomicstatus, b.atomicstatus);
-  EXPECT_EQ(a.goid, b.goid);
-  EXPECT_EQ(a.waitsince, b.waitsince);
-  EXPECT_EQ(a.waitreason, b.waitreason);
-  EXPECT_EQ(a.lockedm, b.lockedm);
-  EXPECT_EQ(a.gopc, b.gopc);
-  EXPECT_EQ(a.startpc, b.startpc);
-  EXPECT_EQ(a.parent_goid, b.parent_goid);
 }
 
 TEST(GoroutinesOffsets, Go119TableMatchesDwarf) {
