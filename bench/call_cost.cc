@@ -74,21 +74,19 @@ std::vector<std::string> TargetArgs(const CallCostOptions& options) {
 RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) {
   std::optional<bpf::Session> session;
   std::vector<uint64_t> cookies;
+  const trace::AttachableSites sites = trace::SitesToAttach(plan);
   if (options.mode != ProbeMode::kNone || options.run_stats) {
     session.emplace(Check(bpf::Session::Create(), "creating the BPF session"));
     if (options.run_stats) Check(session->EnableRunStats(), "enabling run-time statistics");
   }
   if (options.mode != ProbeMode::kNone) {
     uint64_t first = Check(session->AddSites(plan.specs), "adding sites");
-    for (size_t i : trace::SitesToAttach(plan).spec_index) cookies.push_back(first + i);
+    for (size_t i : sites.spec_index) cookies.push_back(first + i);
   }
-  TargetProcess target = Check(
-      TargetProcess::Start(TargetArgs(options), "ready"),
-      "starting the target");
+  TargetProcess target =
+      Check(TargetProcess::Start(TargetArgs(options), "ready"), "starting the target");
   if (!cookies.empty()) {
-    Check(session->Attach(options.binary, trace::SitesToAttach(plan).file_offsets, cookies,
-                          target.pid()),
-          "attaching");
+    Check(session->Attach(options.binary, sites.file_offsets, cookies, target.pid()), "attaching");
   }
 
   // The ring is drained on another thread so that the exit is seen the moment it happens.

@@ -1,5 +1,6 @@
 // x86-64 sweep: a linear decode from entry with the table decoder, capstone for what it leaves.
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "arch/analyzers.h"
@@ -26,6 +27,17 @@ bool IsTerminator(Flow flow) {
          flow == Flow::kIndirectJump;
 }
 
+// The index of the record that starts at link-time address `target`, if one does.
+std::optional<size_t> RecordAt(const std::vector<Record>& records, uint64_t entry,
+                               uint64_t target) {
+  if (target < entry) return std::nullopt;
+  const uint64_t offset = target - entry;
+  auto it = std::lower_bound(records.begin(), records.end(), offset,
+                             [](const Record& r, uint64_t off) { return r.offset < off; });
+  if (it == records.end() || it->offset != offset) return std::nullopt;
+  return static_cast<size_t>(it - records.begin());
+}
+
 // True iff a decoded instruction starts at `target` and the code from there is Go's morestack
 // block: register spills, exactly one direct CALL (runtime.morestack*), reloads, and a JMP back to
 // entry. Exactly one call: a panic path (`call runtime.panic*`) often falls through into the
@@ -33,11 +45,9 @@ bool IsTerminator(Flow flow) {
 // `call_at`, when given, receives the call's offset from entry.
 bool IsMorestackBlock(const std::vector<Record>& records, uint64_t entry, uint64_t target,
                       uint32_t* call_at = nullptr) {
-  if (target < entry) return false;
-  const uint64_t offset = target - entry;
-  auto it = std::lower_bound(records.begin(), records.end(), offset,
-                             [](const Record& r, uint64_t off) { return r.offset < off; });
-  if (it == records.end() || it->offset != offset) return false;
+  const std::optional<size_t> start = RecordAt(records, entry, target);
+  if (!start) return false;
+  auto it = records.begin() + static_cast<ptrdiff_t>(*start);
   int calls = 0;
   for (size_t n = 0; it != records.end() && n < kMorestackWindow; ++it, ++n) {
     switch (it->flow) {
@@ -58,9 +68,10 @@ bool IsMorestackBlock(const std::vector<Record>& records, uint64_t entry, uint64
 
 // Index of the last conditional branch of the stack check, or -1 if there is none. Large-frame
 // checks branch twice to the same morestack block (`jb L; cmp; jbe L`, and Go <= 1.16's
-// `je L; ...; jbe L`); branches elsewhere are the function body's. `first`, when given, receives
-// the index of the first branch to the block.
-int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry, int* first = nullptr) {
+// `je L; ...; jbe L`); branches elsewhere are the function body's. `first` receives the index of
+// the first branch to the block, `morestack_call` the offset of the block's CALL.
+int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry, int* first,
+                         uint32_t* morestack_call) {
   int found = -1;
   uint64_t morestack = 0;  // the verified block's address, once found
   const size_t window = std::min(records.size(), kPrologueWindow);
@@ -70,10 +81,10 @@ int FindStackCheckBranch(const std::vector<Record>& records, uint64_t entry, int
     if (r.flow != Flow::kCondJump || r.target <= entry + r.offset) continue;
     if (found >= 0) {
       if (r.target == morestack) found = static_cast<int>(i);
-    } else if (IsMorestackBlock(records, entry, r.target)) {
+    } else if (IsMorestackBlock(records, entry, r.target, morestack_call)) {
       found = static_cast<int>(i);
       morestack = r.target;
-      if (first != nullptr) *first = found;
+      *first = found;
     }
   }
   return found;
@@ -98,10 +109,12 @@ bool IsTrap(Bytes insn) {
 Bytes InsnBytes(Bytes code, const Record& r) { return code.subspan(r.offset, r.length); }
 
 // Fills count_site, count_correction_site, count_site_emulated and count_site_on_straight_line
-// (see CodeAnalysis). entry_probe must be set; records[entry_index] is at entry_probe.
+// (see CodeAnalysis). entry_probe must be set; records[entry_index] is at entry_probe. With a
+// stack check, `first_branch` is its first branch's index and `morestack_call` the offset of its
+// morestack block's CALL (FindStackCheckBranch).
 void ChooseCountSite(const std::vector<Record>& records, uint64_t entry, Bytes code,
                      const CapstoneView& capstone, size_t entry_index, int first_branch,
-                     CodeAnalysis* out) {
+                     uint32_t morestack_call, CodeAnalysis* out) {
   out->count_site = out->entry_probe;
   if (records.empty()) return;
   if (X86KernelEmulates(InsnBytes(code, records[entry_index]))) {
@@ -109,12 +122,9 @@ void ChooseCountSite(const std::vector<Record>& records, uint64_t entry, Bytes c
     return;
   }
   if (out->has_stack_check) {
-    uint32_t call_at = 0;
-    if (first_branch >= 0 && IsMorestackBlock(records, entry, *out->morestack_block, &call_at)) {
-      out->count_site = entry + records[first_branch].offset;
-      out->count_correction_site = entry + call_at;
-      out->count_site_emulated = true;
-    }
+    out->count_site = entry + records[first_branch].offset;
+    out->count_correction_site = entry + morestack_call;
+    out->count_site_emulated = true;
     return;
   }
   // Straight line from entry: stop where a jump lands, where SP may move, or at any transfer.
@@ -147,12 +157,6 @@ CodeAnalysis::ExitPaths WalkExitPaths(const std::vector<Record>& records, uint64
                                       uint64_t end, Bytes code) {
   CodeAnalysis::ExitPaths out;
   if (records.empty()) return out;
-  auto index_of = [&](uint64_t target) -> std::optional<size_t> {
-    auto it = std::lower_bound(records.begin(), records.end(), target - entry,
-                               [](const Record& r, uint64_t off) { return r.offset < off; });
-    if (it == records.end() || it->offset != target - entry) return std::nullopt;
-    return static_cast<size_t>(it - records.begin());
-  };
   std::vector<bool> seen(records.size(), false);
   std::vector<size_t> work = {0};
   while (!work.empty()) {
@@ -177,7 +181,7 @@ CodeAnalysis::ExitPaths WalkExitPaths(const std::vector<Record>& records, uint64
       case Flow::kCondJump:
         if (!inside) {
           out.conditional_exits += r.flow == Flow::kCondJump;
-        } else if (auto t = index_of(r.target)) {
+        } else if (auto t = RecordAt(records, entry, r.target)) {
           work.push_back(*t);
         } else {
           ++out.bad_targets;
@@ -259,7 +263,8 @@ void AnalyzeX86_64(uint64_t entry, Bytes code, const CapstoneView& capstone, Cod
   out->exit_paths = WalkExitPaths(records, entry, end, code);
 
   int first_branch = -1;
-  const int branch = FindStackCheckBranch(records, entry, &first_branch);
+  uint32_t morestack_call = 0;
+  const int branch = FindStackCheckBranch(records, entry, &first_branch, &morestack_call);
   size_t entry_index = 0;
   if (branch >= 0 && static_cast<size_t>(branch) + 1 < records.size()) {
     out->has_stack_check = true;
@@ -272,7 +277,7 @@ void AnalyzeX86_64(uint64_t entry, Bytes code, const CapstoneView& capstone, Cod
     out->entry_probe = entry;
     out->entry_probe_kind = EntryProbeKind::kFunctionStart;
   }
-  ChooseCountSite(records, entry, code, capstone, entry_index, first_branch, out);
+  ChooseCountSite(records, entry, code, capstone, entry_index, first_branch, morestack_call, out);
 }
 
 }  // namespace gotap::arch::internal

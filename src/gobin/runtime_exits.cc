@@ -1,6 +1,5 @@
 #include "gobin/runtime_exits.h"
 
-#include <array>
 #include <utility>
 
 namespace gotap::gobin {
@@ -12,7 +11,7 @@ constexpr std::string_view kEndsProgram = "ends the program";
 constexpr std::string_view kPanics = "panics: unwinds to a recover or ends the program";
 constexpr std::string_view kRestarts = "grows the stack and restarts its caller from the top";
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 38> kNonReturning = {{
+constexpr std::pair<std::string_view, std::string_view> kNonReturning[] = {
     {"runtime.morestack", kRestarts},
     {"runtime.morestack_noctxt", kRestarts},
     {"runtime.newstack", kRestarts},
@@ -51,7 +50,7 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 38> kNonRetu
     {"os.Exit", kEndsProgram},
     {"syscall.Exit", kEndsProgram},
     {"runtime.exitThread", "exits the thread"},
-}};
+};
 
 }  // namespace
 

@@ -316,16 +316,9 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     fn.name = std::string(binary.Name(*record));
     fn.entry = record->entry;
     fn.quiet = !traced.count(record->entry);
-    if (auto why = gobin::UnpairableReason(fn.name)) {
-      fn.untraced = std::string(*why);
-      plan.warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
-      plan.functions.push_back(std::move(fn));
-      continue;
-    }
     auto analyzed = binary.Analyze(*record);
-    if (!analyzed.ok()) {
-      fn.untraced = std::string(analyzed.status().message());
-      plan.warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
+    if (auto why = gobin::UnpairableReason(fn.name); why || !analyzed.ok()) {
+      LeaveOut(fn, why ? std::string(*why) : std::string(analyzed.status().message()), &plan);
       plan.functions.push_back(std::move(fn));
       continue;
     }
@@ -351,8 +344,9 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     }
     // Exits: every RET and every tail jump; none for the runtime's functions that leave some
     // other way (gobin/runtime_exits.h), which would otherwise look like panics.
-    if (auto why = gobin::NonReturningReason(fn.name)) {
-      fn.no_return = std::string(*why);
+    const std::optional<std::string_view> leaves_otherwise = gobin::NonReturningReason(fn.name);
+    if (leaves_otherwise) {
+      fn.no_return = std::string(*leaves_otherwise);
     } else {
       fn.return_sites = analysis.return_sites;
       fn.tail_jump_sites = analysis.tail_jump_sites;
@@ -367,7 +361,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     if (fn.entry_only && fn.no_return.empty()) fn.no_return = "no RET or tail jump to probe";
     // Counting needs only the entry probe, and the runtime's non-returning functions are
     // expected: only a compiled function without an exit is worth a line.
-    if (fn.entry_only && !options.count_only && !gobin::NonReturningReason(fn.name)) {
+    if (fn.entry_only && !options.count_only && !leaves_otherwise) {
       plan.warnings.push_back(
           fmt::format("{} has no RET or tail jump: entry-only (no results, no latency)", fn.name));
     }
@@ -551,8 +545,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     if (Status added = add_sites(); !added.ok()) {
       plan.specs.resize(sites_before);
       plan.file_offsets.resize(sites_before);
-      fn.untraced = std::string(added.message());
-      plan.warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
+      LeaveOut(fn, std::string(added.message()), &plan);
     }
     plan.functions.push_back(std::move(fn));
   }
@@ -586,6 +579,11 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   }
   DropRefusedSites(binary, &plan);  // sites the kernel would refuse (trace/site_screen.h)
   return plan;
+}
+
+void LeaveOut(TracedFunction& fn, std::string why, TracePlan* plan) {
+  fn.untraced = std::move(why);
+  plan->warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
 }
 
 AttachableSites SitesToAttach(const TracePlan& plan) {

@@ -105,6 +105,10 @@ struct TracePlan {
   std::string ctx_key;
 };
 
+// Leaves `fn` out of the run: records why (TracedFunction::untraced) and adds the note
+// "not tracing NAME: why" to plan->warnings. Its sites are the caller's to drop.
+void LeaveOut(TracedFunction& fn, std::string why, TracePlan* plan);
+
 // The sites to attach: spec i is attached at file_offsets[k] where spec_index[k] == i, with cookie
 // (first cookie + i). Chained specs (kChainedSite) are left out.
 struct AttachableSites {

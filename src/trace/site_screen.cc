@@ -41,11 +41,10 @@ void DropRefusedSites(const gobin::Binary& binary, TracePlan* plan) {
     if (!refusal) continue;
     TracedFunction& fn = plan->functions[spec.func_id];
     drop_function[spec.func_id] = true;
-    fn.untraced = fmt::format(
-        "the kernel refuses a uprobe on its {} site {:#x} (file offset {:#x}): "
-        "{}",
-        SiteKindName(spec.kind), spec.vaddr, offset, *refusal);
-    plan->warnings.push_back(fmt::format("not tracing {}: {}", fn.name, fn.untraced));
+    LeaveOut(fn,
+             fmt::format("the kernel refuses a uprobe on its {} site {:#x} (file offset {:#x}): {}",
+                         SiteKindName(spec.kind), spec.vaddr, offset, *refusal),
+             plan);
   }
   size_t kept = 0;
   for (size_t i = 0; i < n; ++i) {
