@@ -25,6 +25,17 @@ struct {
   __type(value, struct gotap_site_spec);
 } sites SEC(".maps");
 
+/* Goroutine slots (see struct gotap_gslot): where most goroutines keep their shadow stack and
+ * arguments. Sized by userspace to gslot_mask + 1 entries. */
+struct {
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, 1);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __type(key, __u32);
+  __type(value, struct gotap_gslot);
+} gslots SEC(".maps");
+
+/* Shadow stacks of goroutines whose slot another goroutine holds. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 8192);
@@ -89,6 +100,9 @@ struct {
 const volatile __u32 n_filters = 0;
 const volatile struct gotap_filter_cond filters[GOTAP_MAX_FILTERS] = {};
 const volatile __u32 hist_group_by = GOTAP_BY_NONE;
+/* gslots' entries - 1 (entries are a power of two); no_gslots: keep every stack in `stacks`. */
+const volatile __u32 gslot_mask = 0;
+const volatile __u32 no_gslots = 0;
 /* Nonzero: every record carries the namespaces of the thread that emits it (`--ns`). */
 const volatile __u32 with_ns = 0;
 const volatile struct gotap_hist_value empty_hist = {};
@@ -115,6 +129,9 @@ struct scratch {
   __u64 values[GOTAP_MAX_CAPTURES];
   /* The current hit. */
   struct gotap_goroutine_key key;
+  __u64 g;        /* the goroutine's runtime.g */
+  __u64 stack_lo; /* its stack bounds, when read at this hit (0 when taken from its slot) */
+  __u64 stack_hi;
   __u64 depth;
   __u64 now;
   __u64 bias; /* the target's load bias (see gotap_site_spec.vaddr) */
@@ -197,6 +214,9 @@ static __always_inline int find_goroutine(const struct gotap_site_spec* spec, st
    * depth gotap could pair by. */
   if (sp > hi || sp < bounds[0]) return -1;
   s->key.goid = goid != 0 ? goid : GOTAP_GOID_SYSTEM_STACK | g;
+  s->g = g;
+  s->stack_lo = bounds[0];
+  s->stack_hi = hi;
   s->depth = hi - sp;
   return 0;
 }
@@ -209,6 +229,7 @@ struct loop_ctx {
   const struct gotap_site_spec* spec;
   __u8* out; /* capture area being written (GOTAP_AREA_MAX + 16 bytes of slack follow it) */
   struct gotap_shadow_stack* st;
+  struct gotap_gslot* slot; /* st's slot, or 0 when st is in `stacks` */
   __u64 depth;
   __u64 inclusive;
 };
@@ -354,14 +375,18 @@ static __always_inline int call_passes(const struct scratch* s, const struct got
   return filters_hold(GOTAP_FF_TID, GOTAP_FF_DURATION, 0, 0, f->tid, duration, has_duration);
 }
 
-/* Emits one record for frame f at shadow-stack level `level`. Its arguments come from
- * frame_args (and are deleted there) or, for an ENTRY_ONLY hit, from s->args. */
-static __always_inline void emit(struct scratch* s, const struct gotap_frame* f, __u32 level,
-                                 __u16 flags, int with_results) {
+#include "bpf/goroutine_slots.bpf.h"
+
+/* Emits one record for frame f at shadow-stack level `level` (the top frame of slot g's stack
+ * when g). Its arguments come from the slot or frame_args (deleted there) or, for an ENTRY_ONLY
+ * hit, from s->args. */
+static __always_inline void emit(struct scratch* s, struct gotap_gslot* g,
+                                 const struct gotap_frame* f, __u32 level, __u16 flags,
+                                 int with_results) {
   int entry_only = (flags & GOTAP_REC_ENTRY_ONLY) != 0;
   if (!call_passes(s, f, s->now - f->entry_ns, !entry_only)) {
     count(GOTAP_CTR_FILTERED);
-    if (!entry_only && f->has_args) {
+    if (!entry_only && f->has_args == GOTAP_ARGS_IN_MAP) {
       struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = level};
       bpf_map_delete_elem(&frame_args, &ak);
     }
@@ -383,16 +408,8 @@ static __always_inline void emit(struct scratch* s, const struct gotap_frame* f,
   if (flags & GOTAP_REC_ENTRY_ONLY) {
     args_len = area_len(s->args.len);
     bpf_probe_read_kernel(s->rec_data, args_len, s->args.data);
-  } else if (f->has_args) {
-    struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = level};
-    struct gotap_args_value* av = bpf_map_lookup_elem(&frame_args, &ak);
-    if (av) {
-      args_len = area_len(av->len);
-      bpf_probe_read_kernel(s->rec_data, args_len, av->data);
-      bpf_map_delete_elem(&frame_args, &ak);
-    } else {
-      flags |= GOTAP_REC_ARGS_MISSING;
-    }
+  } else {
+    args_len = take_args(s, g, f, level, &flags);
   }
   __u64 results_len = 0;
   if (with_results) {
@@ -434,19 +451,81 @@ static long pop_abandoned_cb(__u64 i, struct loop_ctx* lc) {
   if (n == 0 || n > GOTAP_STACK_DEPTH) return 1;
   struct gotap_frame* f = &st->frames[(n - 1) & kDepthMask];
   if (f->depth < lc->depth || (f->depth == lc->depth && !lc->inclusive)) return 1;
-  emit(lc->s, f, n - 1, GOTAP_REC_UNWOUND, 0);
-  st->n = n - 1;
+  emit(lc->s, lc->slot, f, n - 1, GOTAP_REC_UNWOUND, 0);
+  struct stack_ref ref = {.slot = lc->slot, .st = st};
+  pop_frame(ref, f, n);
   return 0;
 }
 
-static __always_inline void pop_abandoned(struct scratch* s, struct gotap_shadow_stack* st,
-                                          __u64 depth, int inclusive) {
-  struct loop_ctx lc = {.s = s, .st = st, .depth = depth, .inclusive = inclusive};
+static __always_inline void pop_abandoned(struct scratch* s, struct stack_ref ref, __u64 depth,
+                                          int inclusive) {
+  struct loop_ctx lc = {
+      .s = s, .st = ref.st, .slot = ref.slot, .depth = depth, .inclusive = inclusive};
   bpf_loop(GOTAP_STACK_DEPTH, pop_abandoned_cb, &lc, 0);
 }
 
+/* Emits the frames left in slot g by the goroutine that had the hit's runtime.g before (it
+ * exited with them open: runtime.Goexit, or tracing started mid-call) as UNWOUND, and gives
+ * the slot to the current goroutine. */
+static __always_inline void drop_exited(struct scratch* s, struct gotap_gslot* g) {
+  __u64 goid = s->key.goid;
+  s->key.goid = g->key.goid;
+  struct stack_ref ref = {.slot = g, .st = &g->stack};
+  pop_abandoned(s, ref, 0, 1);
+  s->key.goid = goid;
+  g->key.goid = goid;
+  g->stack.n = 0;
+  g->args_top = 0;
+}
+
+/* Finds the current goroutine's shadow stack, if it has one. A slot of the hit's g that holds
+ * another goroutine's frames (it exited with frames open, and the runtime reused its g) is
+ * handed over: those frames were abandoned (see drop_exited). */
+static __always_inline struct stack_ref find_stack(struct scratch* s) {
+  struct stack_ref ref = {};
+  __u64 tag = 0;
+  struct gotap_gslot* g = home_slot(s->g, s->key.tgid, &tag);
+  if (g && g->owner == tag && g->g == s->g && g->key.tgid == s->key.tgid) {
+    if (g->key.goid != s->key.goid) drop_exited(s, g);
+    if (s->stack_hi) {
+      g->stack_lo = s->stack_lo;
+      g->stack_hi = s->stack_hi;
+    }
+    ref.slot = g;
+    ref.st = &g->stack;
+    return ref;
+  }
+  ref.st = bpf_map_lookup_elem(&stacks, &s->key);
+  return ref;
+}
+
+/* Gives the current goroutine an empty shadow stack: its slot when free, else one in `stacks`.
+ * Call only when find_stack found none. */
+static __always_inline struct stack_ref create_stack(struct scratch* s) {
+  struct stack_ref ref = {};
+  __u64 tag = 0;
+  struct gotap_gslot* g = home_slot(s->g, s->key.tgid, &tag);
+  if (s->stack_hi && g && g->owner == 0 && __sync_val_compare_and_swap(&g->owner, 0, tag) == 0) {
+    g->key.goid = s->key.goid;
+    g->key.tgid = s->key.tgid;
+    g->key.pad = 0;
+    g->g = s->g;
+    g->stack_lo = s->stack_lo;
+    g->stack_hi = s->stack_hi;
+    g->args_top = 0;
+    g->stack.n = 0;
+    ref.slot = g;
+    ref.st = &g->stack;
+    return ref;
+  }
+  bpf_map_update_elem(&stacks, &s->key, (const void*)&empty_stack, BPF_NOEXIST);
+  ref.st = bpf_map_lookup_elem(&stacks, &s->key);
+  return ref;
+}
+
 static __always_inline void on_entry(const struct gotap_site_spec* spec, struct scratch* s) {
-  struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
+  struct stack_ref ref = find_stack(s);
+  struct gotap_shadow_stack* st = ref.st;
   if (st) {
     __u32 n = st->n;
     if ((spec->flags & GOTAP_SITE_F_DEDUP) && n > 0 && n <= GOTAP_STACK_DEPTH) {
@@ -460,7 +539,7 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
         return;
       }
     }
-    pop_abandoned(s, st, s->depth, 1);
+    pop_abandoned(s, ref, s->depth, 1);
   }
   __u32 args_len = capture(spec, s, s->args.data);
   s->args.len = args_len;
@@ -472,15 +551,16 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
     f->func_id = spec->func_id;
     f->tid = s->tid;
     f->rec_flags = s->cap_flags;
-    f->has_args = 0;
+    f->has_args = GOTAP_ARGS_NONE;
     f->reentry = 0;
-    emit(s, f, st ? st->n : 0, GOTAP_REC_ENTRY_ONLY, 0);
-    if (st && st->n == 0) bpf_map_delete_elem(&stacks, &s->key);
+    f->args_len = 0;
+    emit(s, 0, f, st ? st->n : 0, GOTAP_REC_ENTRY_ONLY, 0);
+    release_stack(s, ref);
     return;
   }
   if (!st) {
-    bpf_map_update_elem(&stacks, &s->key, (const void*)&empty_stack, BPF_NOEXIST);
-    st = bpf_map_lookup_elem(&stacks, &s->key);
+    ref = create_stack(s);
+    st = ref.st;
     if (!st) {
       count(GOTAP_CTR_STACK_MAP_FULL);
       return;
@@ -497,15 +577,10 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
   f->func_id = spec->func_id;
   f->tid = s->tid;
   f->rec_flags = s->cap_flags;
-  f->has_args = 0;
+  f->has_args = GOTAP_ARGS_NONE;
   f->reentry = 0;
-  if (spec->ncaptures) {
-    struct gotap_args_key ak = {.goid = s->key.goid, .tgid = s->key.tgid, .level = n};
-    if (bpf_map_update_elem(&frame_args, &ak, &s->args, BPF_ANY) == 0)
-      f->has_args = 1;
-    else
-      f->rec_flags |= GOTAP_REC_ARGS_MISSING;
-  }
+  f->args_len = 0;
+  if (spec->ncaptures) keep_args(s, ref, f, n);
   st->n = n + 1;
 }
 
@@ -513,7 +588,7 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
  * depth, is about to be re-entered from the function's start; mark it so that the entry site's
  * second hit is not taken for a new call. */
 static __always_inline void on_morestack(const struct gotap_site_spec* spec, struct scratch* s) {
-  struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
+  struct gotap_shadow_stack* st = find_stack(s).st;
   if (!st) return;
   __u32 n = st->n;
   if (n == 0 || n > GOTAP_STACK_DEPTH) return;
@@ -566,35 +641,36 @@ static __always_inline void record_latency(const struct scratch* s, const struct
 }
 
 static __always_inline void on_return(const struct gotap_site_spec* spec, struct scratch* s) {
-  struct gotap_shadow_stack* st = bpf_map_lookup_elem(&stacks, &s->key);
+  struct stack_ref ref = find_stack(s);
+  struct gotap_shadow_stack* st = ref.st;
   if (!st) {
     count(GOTAP_CTR_UNMATCHED_RETURN);
     return;
   }
-  pop_abandoned(s, st, s->depth, 0);
+  pop_abandoned(s, ref, s->depth, 0);
   __u32 n = st->n;
   struct gotap_frame* f = &st->frames[(n - 1) & kDepthMask];
   if (n == 0 || n > GOTAP_STACK_DEPTH || f->depth != s->depth) {
     count(GOTAP_CTR_UNMATCHED_RETURN);
   } else if (f->func_id != spec->func_id) {
     /* Another function's frame at our depth: it was abandoned, and our entry was not seen. */
-    emit(s, f, n - 1, GOTAP_REC_UNWOUND, 0);
+    emit(s, ref.slot, f, n - 1, GOTAP_REC_UNWOUND, 0);
     count(GOTAP_CTR_UNMATCHED_RETURN);
-    st->n = n - 1;
+    pop_frame(ref, f, n);
   } else if (spec->flags & GOTAP_SITE_F_HISTOGRAM) {
     record_latency(s, f, s->now - f->entry_ns);
-    st->n = n - 1;
+    pop_frame(ref, f, n);
   } else if (spec->flags & GOTAP_SITE_F_TAIL_CALL) {
     s->results_len = 0;
-    emit(s, f, n - 1, GOTAP_REC_COMPLETE | GOTAP_REC_TAIL_CALL, 1);
-    st->n = n - 1;
+    emit(s, ref.slot, f, n - 1, GOTAP_REC_COMPLETE | GOTAP_REC_TAIL_CALL, 1);
+    pop_frame(ref, f, n);
   } else {
     __u32 results_len = capture(spec, s, s->results);
     s->results_len = results_len;
-    emit(s, f, n - 1, GOTAP_REC_COMPLETE | s->cap_flags, 1);
-    st->n = n - 1;
+    emit(s, ref.slot, f, n - 1, GOTAP_REC_COMPLETE | s->cap_flags, 1);
+    pop_frame(ref, f, n);
   }
-  if (st->n == 0) bpf_map_delete_elem(&stacks, &s->key);
+  release_stack(s, ref);
 }
 
 SEC("uprobe")
@@ -622,13 +698,18 @@ int gotap_site(struct pt_regs* ctx) {
     return 0;
   }
   s->busy = 1;
-  bpf_probe_read_kernel(s->regs, sizeof(s->regs), ctx);
+  /* Loads straight from the context: cheaper than a helper call for the 21 words. */
+  const __u64* regs = (const __u64*)ctx;
+#pragma unroll
+  for (int i = 0; i < kNumRegs; ++i) s->regs[i] = regs[i];
   s->bias = spec->vaddr ? s->regs[kIpIndex] - spec->vaddr : 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   s->key.tgid = pid_tgid >> 32;
   s->key.pad = 0;
   s->tid = (__u32)pid_tgid;
-  if (find_goroutine(spec, s)) {
+  /* A RET needs no read of runtime.g when the goroutine's slot remembers it. */
+  int remembered = spec->kind == GOTAP_SITE_RETURN && remembered_goroutine(spec, s) == 0;
+  if (!remembered && find_goroutine(spec, s)) {
     count(GOTAP_CTR_NO_GOROUTINE);
   } else {
     s->now = bpf_ktime_get_ns();

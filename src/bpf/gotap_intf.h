@@ -26,6 +26,8 @@ enum gotap_limits {
   GOTAP_MAX_CAPTURES = 32, /* capture slots per site; a power of two */
   GOTAP_AREA_MAX = 1024,   /* bytes of one capture area (args or results); a power of two */
   GOTAP_STACK_DEPTH = 64,  /* open traced frames per goroutine; a power of two */
+  GOTAP_SLOT_ARGS = 2048,  /* argument bytes a goroutine slot keeps for its open frames; a power
+                            * of two >= GOTAP_AREA_MAX */
   GOTAP_PT_REGS_SIZE = 168 /* x86-64 struct pt_regs */
 };
 
@@ -214,7 +216,8 @@ struct gotap_call_record {
   __u16 level; /* index on the goroutine's shadow stack; 0 = outermost traced frame */
 };
 
-/* Per-goroutine shadow stack (LRU hash `stacks`). A frame is identified by depth, the distance
+/* Per-goroutine shadow stack: in a goroutine slot (array `gslots`) or, when the goroutine's slot
+ * is taken by another, in the LRU hash `stacks`. A frame is identified by depth, the distance
  * of the entry SP below stack.hi: it survives stack copying (stack.hi moves with the copy),
  * tells recursive calls apart, and with the goid survives thread migration. */
 struct gotap_goroutine_key {
@@ -229,8 +232,15 @@ struct gotap_frame {
   __u32 func_id;
   __u32 tid;
   __u16 rec_flags; /* GOTAP_REC_* flags gathered at the entry (capture faults, truncation) */
-  __u16 has_args;  /* 1 iff frame_args holds this frame's capture area */
-  __u32 reentry;   /* 1 iff the function's MORESTACK site fired: its next entry hit is a re-entry */
+  __u16 has_args;  /* enum gotap_args_home: where this frame's capture area is */
+  __u16 reentry;   /* 1 iff the function's MORESTACK site fired: its next entry hit is a re-entry */
+  __u16 args_len;  /* GOTAP_ARGS_IN_SLOT: bytes of the area, the top ones of the slot's args */
+};
+
+enum gotap_args_home {
+  GOTAP_ARGS_NONE = 0,    /* no arguments were captured */
+  GOTAP_ARGS_IN_MAP = 1,  /* in the LRU hash frame_args */
+  GOTAP_ARGS_IN_SLOT = 2, /* in the goroutine slot's args, pushed and popped with the frames */
 };
 
 struct gotap_shadow_stack {
@@ -238,6 +248,36 @@ struct gotap_shadow_stack {
   __u32 pad;
   struct gotap_frame frames[GOTAP_STACK_DEPTH];
 };
+
+/* A goroutine slot (array `gslots`): the shadow stack of the goroutine that owns it and the
+ * capture areas of its open frames, stacked in frame order. A goroutine takes the slot its
+ * runtime.g's address hashes to when the slot is free and gives it back when its last open frame
+ * is popped: no map update, no copy of an empty stack, no delete per outermost call. A goroutine
+ * whose slot is taken keeps its stack in `stacks` instead. Only the goroutine that owns a slot
+ * touches it, and a goroutine runs on one thread at a time.
+ *
+ * The slot also remembers the goroutine's id and stack bounds as read at its last entry, so that
+ * a RET of a goroutine whose g is in a register (Go >= 1.17) finds its frame without reading
+ * runtime.g again (a user-memory read is the dearest step of a hit). The memory is trusted while
+ * SP lies within those bounds: a copied stack moves to memory that was not the goroutine's
+ * stack at the time. A g that the runtime reused for a new goroutine (the old one exited) is
+ * told by its goid at the next entry, which always reads runtime.g. */
+struct gotap_gslot {
+  __u64 owner; /* gotap_gslot_tag of (g, tgid); 0 = free (taken by compare-and-swap) */
+  struct gotap_goroutine_key key; /* the goroutine whose frames these are */
+  __u64 g;                        /* its runtime.g */
+  __u64 stack_lo;                 /* g.stack as read at the last entry */
+  __u64 stack_hi;
+  __u32 args_top; /* bytes of args used by open frames */
+  __u32 pad;
+  struct gotap_shadow_stack stack;
+  __u8 args[2 * GOTAP_SLOT_ARGS]; /* [0, args_top) in use; the rest is slack for the verifier */
+};
+
+/* The owner tag of a goroutine slot: a hash of the goroutine's g and process, never 0. */
+static inline __u64 gotap_gslot_tag(__u64 g, __u32 tgid) {
+  return ((g ^ ((__u64)tgid << 48)) * 0x9E3779B97F4A7C15ULL) | 1;
+}
 
 /* Arguments of an open frame (LRU hash `frame_args`), deleted when the frame is popped. */
 struct gotap_args_key {
@@ -356,6 +396,9 @@ GOTAP_STATIC_ASSERT(sizeof(struct gotap_frame) == 32, "gotap_frame layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_shadow_stack) == 8 + 32 * GOTAP_STACK_DEPTH,
                     "gotap_shadow_stack layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_args_key) == 16, "gotap_args_key layout");
+GOTAP_STATIC_ASSERT(sizeof(struct gotap_gslot) ==
+                        56 + sizeof(struct gotap_shadow_stack) + 2 * GOTAP_SLOT_ARGS,
+                    "gotap_gslot layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_filter_cond) == 16, "gotap_filter_cond layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_hist_key) == 16, "gotap_hist_key layout");
 GOTAP_STATIC_ASSERT(sizeof(struct gotap_hist_counts) == 8 * (GOTAP_HIST_SUM + 1),

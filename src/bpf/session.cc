@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -27,6 +28,8 @@ namespace {
 // libbpf's warnings on this thread since the last ClearLibbpfLog(): on a failed load they hold
 // the verifier log, which is the only useful explanation. GOTAP_LIBBPF_VERBOSE=1 echoes them.
 thread_local std::string libbpf_log;
+// Goroutine slots a session may ask for: ~6 KiB each, 384 MiB at most.
+constexpr uint32_t kMaxGoroutineSlots = 1u << 16;
 constexpr size_t kMaxLogBytes = 16 << 10;
 
 int LibbpfPrint(libbpf_print_level level, const char* format, va_list args) {
@@ -78,6 +81,11 @@ Status ValidateOptions(const SessionOptions& o) {
   if (o.ring_bytes < page || (o.ring_bytes & (o.ring_bytes - 1)) != 0) {
     return InvalidArgument("ring buffer size {} is not a power of two >= the page size {}",
                            o.ring_bytes, page);
+  }
+  if ((o.goroutine_slots & (o.goroutine_slots - 1)) != 0 ||
+      o.goroutine_slots > kMaxGoroutineSlots) {
+    return InvalidArgument("goroutine slots {} is neither 0 nor a power of two up to {}",
+                           o.goroutine_slots, kMaxGoroutineSlots);
   }
   if (o.max_sites == 0 || o.max_goroutines == 0 || o.max_arg_frames == 0 || o.max_funcs == 0 ||
       o.max_hist_funcs == 0 || o.max_hist_groups == 0) {
@@ -152,9 +160,16 @@ struct Session::State {
   ScopedFd run_stats;  // holds BPF_STATS_RUN_TIME on while open
   size_t attached_sites = 0;
   uint64_t next_site = 0;  // sites [0, next_site) hold specs
+  // The gslots map, memory-mapped: userspace frees the slots of processes that are gone.
+  gotap_gslot* slots = nullptr;
+  size_t slots_bytes = 0;
   // Valid only during Poll.
   const std::function<void(Bytes)>* on_record = nullptr;
   int delivered = 0;
+
+  ~State() {
+    if (slots) munmap(slots, slots_bytes);
+  }
 
   static int OnSample(void* ctx, void* data, size_t size) {
     auto* state = static_cast<State*>(ctx);
@@ -192,6 +207,7 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
     uint32_t entries;
   } sizes[] = {
       {skel->maps.sites, options.max_sites},
+      {skel->maps.gslots, std::max(options.goroutine_slots, 1u)},
       {skel->maps.stacks, options.max_goroutines},
       {skel->maps.frame_args, options.max_arg_frames},
       {skel->maps.func_counts, options.max_funcs},
@@ -210,6 +226,8 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
     skel->rodata->filters[i] = options.filters[i];
   }
   skel->rodata->hist_group_by = options.hist_by;
+  skel->rodata->gslot_mask = std::max(options.goroutine_slots, 1u) - 1;
+  skel->rodata->no_gslots = options.goroutine_slots == 0 ? 1 : 0;
   skel->rodata->with_ns = options.with_ns ? 1 : 0;
   int attach_type = state->mode == AttachMode::kUprobeMulti ? kAttachTraceUprobeMulti : 0;
   bpf_program__set_expected_attach_type(skel->progs.gotap_site,
@@ -218,6 +236,13 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
   if (int err = gotap_bpf__load(skel); err != 0) {
     return IoError("loading the BPF program: {}{}", std::strerror(-err), LibbpfLogTail(40));
   }
+  state->slots_bytes = sizeof(gotap_gslot) * std::max(options.goroutine_slots, 1u);
+  void* slots = mmap(nullptr, state->slots_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+                     bpf_map__fd(skel->maps.gslots), 0);
+  if (slots == MAP_FAILED) {
+    return IoError("mapping the goroutine slots: {}", std::strerror(errno));
+  }
+  state->slots = static_cast<gotap_gslot*>(slots);
   state->ring.reset(
       ring_buffer__new(bpf_map__fd(skel->maps.ring), &State::OnSample, state.get(), nullptr));
   if (!state->ring) {
@@ -371,7 +396,8 @@ StatusOr<int> Session::Poll(std::chrono::milliseconds timeout,
 }
 
 StatusOr<int> Session::DrainOpenFrames(int tgid, const std::function<void(Bytes)>& on_record) {
-  return bpf::DrainOpenFrames(bpf_map__fd(state_->skel->maps.stacks),
+  GoroutineSlots slots{state_->slots, state_->options.goroutine_slots};
+  return bpf::DrainOpenFrames(slots, bpf_map__fd(state_->skel->maps.stacks),
                               bpf_map__fd(state_->skel->maps.frame_args), tgid, on_record);
 }
 
@@ -497,11 +523,28 @@ Status Session::ClearGroupedHistograms() {
 }
 
 StatusOr<size_t> Session::CountOpenGoroutines() const {
-  return CountKeys(bpf_map__fd(state_->skel->maps.stacks), sizeof(gotap_goroutine_key));
+  ASSIGN_OR_RETURN(size_t in_map,
+                   CountKeys(bpf_map__fd(state_->skel->maps.stacks), sizeof(gotap_goroutine_key)));
+  size_t in_slots = 0;
+  for (uint32_t i = 0; i < state_->options.goroutine_slots; ++i) {
+    in_slots += __atomic_load_n(&state_->slots[i].owner, __ATOMIC_ACQUIRE) != 0;
+  }
+  return in_map + in_slots;
 }
 
 StatusOr<size_t> Session::CountOpenArgFrames() const {
-  return CountKeys(bpf_map__fd(state_->skel->maps.frame_args), sizeof(gotap_args_key));
+  ASSIGN_OR_RETURN(size_t in_map,
+                   CountKeys(bpf_map__fd(state_->skel->maps.frame_args), sizeof(gotap_args_key)));
+  size_t in_slots = 0;
+  for (uint32_t i = 0; i < state_->options.goroutine_slots; ++i) {
+    const gotap_gslot& slot = state_->slots[i];
+    if (__atomic_load_n(&slot.owner, __ATOMIC_ACQUIRE) == 0) continue;
+    uint32_t n = std::min<uint32_t>(slot.stack.n, GOTAP_STACK_DEPTH);
+    for (uint32_t level = 0; level < n; ++level) {
+      in_slots += slot.stack.frames[level].has_args == GOTAP_ARGS_IN_SLOT;
+    }
+  }
+  return in_map + in_slots;
 }
 
 Status Session::EnableRunStats() {

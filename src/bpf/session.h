@@ -33,7 +33,11 @@ enum class AttachMode {
 struct SessionOptions {
   uint32_t ring_bytes = 8u << 20;  // power of two, multiple of the page size
   uint32_t max_sites = 16384;      // site specs (cookies) over the session's lifetime
-  uint32_t max_goroutines = 8192;  // goroutines with open frames (LRU; oldest evicted)
+  // Goroutines with open frames: most keep them in a slot (a power of two, ~6 KiB each; see
+  // struct gotap_gslot), the others in an LRU map of max_goroutines (oldest evicted). 0: all in
+  // the map (slower; for comparisons and tests of that path).
+  uint32_t goroutine_slots = 1024;
+  uint32_t max_goroutines = 8192;
   uint32_t max_arg_frames = 8192;  // open frames holding captured arguments (LRU)
   uint32_t max_funcs = 4096;       // counters for GOTAP_SITE_COUNT sites
   uint32_t max_hist_funcs = 256;   // functions with a latency histogram (GOTAP_SITE_F_HISTOGRAM)

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +18,22 @@ namespace gotap::bpf::testing {
 namespace {
 
 constexpr uint32_t kSummarize = 1, kDescend = 2;
+
+// Every test runs with the shadow stacks in goroutine slots (the default) and with all of them
+// in the LRU map (the path of goroutines whose slot another goroutine holds).
+class UnwindBpfTest : public ::testing::TestWithParam<uint32_t> {
+ protected:
+  SessionOptions Options() const {
+    SessionOptions options;
+    options.goroutine_slots = GetParam();
+    return options;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(StackHomes, UnwindBpfTest, ::testing::Values(1024u, 0u),
+                         [](const ::testing::TestParamInfo<uint32_t>& info) {
+                           return info.param ? "Slots" : "MapOnly";
+                         });
 
 struct StackerRun {
   TraceResult run;
@@ -48,8 +66,8 @@ std::map<uint32_t, int> CountByFunc(const TraceResult& run, uint16_t flags) {
   return counts;
 }
 
-TEST(UnwindBpfTest, StackerCompletesAcrossStackGrowth) {
-  ASSERT_OK_AND_ASSIGN(Session session, Session::Create());
+TEST_P(UnwindBpfTest, StackerCompletesAcrossStackGrowth) {
+  ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
   StackerRun s;
   TraceStacker(session, /*at_stack_check=*/false, 0, &s);
   ASSERT_FALSE(HasFatalFailure());
@@ -90,8 +108,8 @@ TEST(UnwindBpfTest, StackerCompletesAcrossStackGrowth) {
 // A site on the stack check's JBE fires again when morestack re-enters the function; with
 // GOTAP_SITE_F_DEDUP (and a site on the morestack block) the second hit is ignored, without it
 // the first frame is reported UNWOUND.
-TEST(UnwindBpfTest, StackCheckSiteIsDeduplicated) {
-  ASSERT_OK_AND_ASSIGN(Session session, Session::Create());
+TEST_P(UnwindBpfTest, StackCheckSiteIsDeduplicated) {
+  ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
   StackerRun s;
   TraceStacker(session, /*at_stack_check=*/true, GOTAP_SITE_F_DEDUP, &s);
   ASSERT_FALSE(HasFatalFailure());
@@ -101,8 +119,8 @@ TEST(UnwindBpfTest, StackCheckSiteIsDeduplicated) {
   EXPECT_EQ(CountByFunc(s.run, GOTAP_REC_UNWOUND).size(), 0u);
 }
 
-TEST(UnwindBpfTest, StackCheckSiteWithoutDedupReportsTheFirstHitUnwound) {
-  ASSERT_OK_AND_ASSIGN(Session session, Session::Create());
+TEST_P(UnwindBpfTest, StackCheckSiteWithoutDedupReportsTheFirstHitUnwound) {
+  ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
   StackerRun s;
   TraceStacker(session, /*at_stack_check=*/true, 0, &s);
   ASSERT_FALSE(HasFatalFailure());
@@ -112,9 +130,9 @@ TEST(UnwindBpfTest, StackCheckSiteWithoutDedupReportsTheFirstHitUnwound) {
   EXPECT_GE(CountByFunc(s.run, GOTAP_REC_UNWOUND)[kSummarize], 1);
 }
 
-TEST(UnwindBpfTest, PanickedFramesAreUnwoundAndNothingLeaks) {
+TEST_P(UnwindBpfTest, PanickedFramesAreUnwoundAndNothingLeaks) {
   constexpr uint32_t kOuter = 10, kInner = 11, kGuard = 12;
-  ASSERT_OK_AND_ASSIGN(Session session, Session::Create());
+  ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
   std::string bin = FixturePath("panicker.default");
   SiteList sites;
   for (auto [id, name] : {std::pair{kOuter, "main.outer"}, std::pair{kInner, "main.inner"},
@@ -149,9 +167,9 @@ TEST(UnwindBpfTest, PanickedFramesAreUnwoundAndNothingLeaks) {
 }
 
 // Without guard traced, the frames of the last panic are only found abandoned from userspace.
-TEST(UnwindBpfTest, FramesLeftOpenAreDrainedAfterExit) {
+TEST_P(UnwindBpfTest, FramesLeftOpenAreDrainedAfterExit) {
   constexpr uint32_t kOuter = 10, kInner = 11;
-  ASSERT_OK_AND_ASSIGN(Session session, Session::Create());
+  ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
   std::string bin = FixturePath("panicker.default");
   SiteList sites;
   for (auto [id, name] : {std::pair{kOuter, "main.outer"}, std::pair{kInner, "main.inner"}}) {
@@ -185,6 +203,66 @@ TEST(UnwindBpfTest, FramesLeftOpenAreDrainedAfterExit) {
     EXPECT_EQ(r.header.tgid, static_cast<uint32_t>(run.pid));
     EXPECT_EQ(Parse(r.args, {IntRegister(0)}).at(0).raw, 4u);
   }
+  EXPECT_EQ(*session.CountOpenGoroutines(), 0u);
+  EXPECT_EQ(*session.CountOpenArgFrames(), 0u);
+}
+
+// A goroutine that ends (runtime.Goexit) inside traced frames leaves them open. When the runtime
+// gives its g to the next goroutine, that goroutine's first traced entry reports them UNWOUND
+// (goroutine slots are found by g) under the goid of the goroutine that had them; whatever is
+// still open at exit is drained. Every frame is reported once, under its own goroutine's id.
+TEST_P(UnwindBpfTest, FramesOfExitedGoroutinesKeepTheirGoid) {
+  constexpr uint32_t kOuter = 10, kInner = 11;
+  constexpr uint64_t kGoroutines = 20;
+  ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
+  std::string bin = FixturePath("panicker.default");
+  SiteList sites;
+  for (auto [id, name] : {std::pair{kOuter, "main.outer"}, std::pair{kInner, "main.inner"}}) {
+    ASSERT_OK_AND_ASSIGN(FunctionSites f, FindFunctionSites(bin, name));
+    ASSERT_OK(AddTracedFunction(session, sites, id, f, f.after_check, {IntRegister(0)}, {}));
+  }
+  ASSERT_OK_AND_ASSIGN(TraceResult run,
+                       TraceFixture(session, "panicker.default",
+                                    {"-goexit", "-n", std::to_string(kGoroutines)}, [&](pid_t pid) {
+                                      return session.Attach(bin, sites.offsets, sites.cookies, pid);
+                                    }));
+  ASSERT_EQ(DescribeWaitStatus(run.wait_status), "exit 0") << run.output;
+  std::map<uint64_t, uint64_t> goid_of_call;  // outer's argument i -> its goroutine's id
+  std::istringstream lines(run.output);
+  std::string word;
+  uint64_t i = 0, goid = 0;
+  while (lines >> word >> i >> goid) goid_of_call[i] = goid;
+  ASSERT_EQ(goid_of_call.size(), kGoroutines) << run.output;
+
+  std::vector<OwnedRecord> records = run.records;
+  ASSERT_OK(session
+                .DrainOpenFrames(
+                    run.pid,
+                    [&](Bytes raw) {
+                      auto view = ParseCallRecord(raw);
+                      ASSERT_TRUE(view.ok()) << view.status().ToString();
+                      records.push_back({view->header, {view->args.begin(), view->args.end()}, {}});
+                    })
+                .status());
+  std::map<uint32_t, std::set<uint64_t>> calls;  // func -> the i of each record
+  size_t unwound = 0;
+  for (const OwnedRecord& r : records) {
+    uint64_t arg = Parse(r.args, {IntRegister(0)}).at(0).raw;
+    EXPECT_TRUE(r.header.flags == GOTAP_REC_UNWOUND || r.header.flags == GOTAP_REC_OPEN)
+        << CallRecordView{r.header, {}, {}}.ToString();
+    EXPECT_EQ(r.header.goid, goid_of_call[arg])
+        << "call " << arg << " of function " << r.header.func_id;
+    EXPECT_EQ(r.header.level, r.header.func_id == kOuter ? 0u : 1u);
+    calls[r.header.func_id].insert(arg);
+    unwound += r.header.flags == GOTAP_REC_UNWOUND;
+  }
+  EXPECT_EQ(records.size(), 2 * kGoroutines);
+  EXPECT_EQ(calls[kOuter].size(), kGoroutines);
+  EXPECT_EQ(calls[kInner].size(), kGoroutines);
+  // With slots, the g's next goroutine finds them; in the map (keyed by goid) they wait for the
+  // drain.
+  if (GetParam() != 0) EXPECT_GT(unwound, 0u);
+  EXPECT_EQ(run.counters[GOTAP_CTR_UNMATCHED_RETURN], 0u) << run.counters.ToString();
   EXPECT_EQ(*session.CountOpenGoroutines(), 0u);
   EXPECT_EQ(*session.CountOpenArgFrames(), 0u);
 }
