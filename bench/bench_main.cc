@@ -1,5 +1,7 @@
 // gotap_bench: the benchmarks that need gotap's libraries rather than its command line (root).
-//   gotap_bench calls BINARY FUNCTION MODE CALLS RUNS [--stats]   MODE: none|count|empty|full
+//   gotap_bench calls BINARY FUNCTION MODE CALLS RUNS [--stats]
+//     MODE: none|count|empty|full|full-map (full-map: every shadow stack in the LRU map, the
+//     program's path before goroutine slots and for goroutines whose slot is taken)
 //   gotap_bench attach BINARY GLOB RUNS
 // Results are JSON lines on stdout; bench/run.sh runs them beside the other tools.
 #include <signal.h>
@@ -15,7 +17,8 @@ namespace gotap::bench {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: gotap_bench calls BINARY FUNCTION none|count|empty|full CALLS RUNS [--stats]\n"
+    "usage: gotap_bench calls BINARY FUNCTION none|count|empty|full|full-map CALLS RUNS "
+    "[--stats]\n"
     "       gotap_bench attach BINARY GLOB RUNS";
 
 int Main(int argc, char** argv) {
@@ -34,6 +37,9 @@ int Main(int argc, char** argv) {
       o.mode = ProbeMode::kEmpty;
     } else if (mode == "full") {
       o.mode = ProbeMode::kFull;
+    } else if (mode == "full-map") {
+      o.mode = ProbeMode::kFull;
+      o.goroutine_slots = 0;
     } else {
       Die(std::string("unknown mode ") + mode + "\n" + kUsage);
     }

@@ -64,11 +64,19 @@ struct RunResult {
   bpf::ProgramStats stats;  // with run_stats
 };
 
-// The adder fixture's command line: it calls main.add n times, through main.step with -step.
+// The adder fixture's command line: it calls main.add n times, through main.step with -step, or
+// main.check (two strings, an error result) instead with -check.
 std::vector<std::string> TargetArgs(const CallCostOptions& options) {
   std::vector<std::string> argv = {options.binary, "-wait", "-n", std::to_string(options.calls)};
   if (options.function == "main.step") argv.push_back("-step");
+  if (options.function == "main.check") argv.push_back("-check");
   return argv;
+}
+
+// What the adder fixture prints when it made `calls` calls of `function`.
+std::string ExpectedOutput(const CallCostOptions& options) {
+  const char* called = options.function == "main.check" ? "check" : "add";
+  return fmt::format("{} called {} times", called, options.calls);
 }
 
 RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) {
@@ -76,7 +84,9 @@ RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) 
   std::vector<uint64_t> cookies;
   const trace::AttachableSites sites = trace::SitesToAttach(plan);
   if (options.mode != ProbeMode::kNone || options.run_stats) {
-    session.emplace(Check(bpf::Session::Create(), "creating the BPF session"));
+    bpf::SessionOptions session_options;
+    session_options.goroutine_slots = options.goroutine_slots;
+    session.emplace(Check(bpf::Session::Create(session_options), "creating the BPF session"));
     if (options.run_stats) Check(session->EnableRunStats(), "enabling run-time statistics");
   }
   if (options.mode != ProbeMode::kNone) {
@@ -112,7 +122,7 @@ RunResult RunOnce(const CallCostOptions& options, const trace::TracePlan& plan) 
 
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) Die(fmt::format("target status {}", status));
   std::string output = target.ReadOutput();
-  std::string expected = fmt::format("add called {} times", options.calls);
+  std::string expected = ExpectedOutput(options);
   if (output.find(expected) == std::string::npos) Die("target printed: " + output);
   if (session) {
     session->DetachAll();
@@ -151,6 +161,7 @@ void RunCallCost(const CallCostOptions& options) {
     }
     Emit({{"bench", "calls"},
           {"mode", ModeName(options.mode)},
+          {"goroutine_slots", options.goroutine_slots},
           {"run", run},
           {"calls", options.calls},
           {"seconds", r.seconds},

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "bpf/session.h"
+
 namespace gotap::bench {
 
 enum class ProbeMode {
@@ -25,6 +27,8 @@ struct CallCostOptions {
   // reports the mean time inside gotap's program per hit. They add two clock reads per hit, so
   // timed runs leave them off.
   bool run_stats = false;
+  // bpf::SessionOptions::goroutine_slots (0: every shadow stack in the LRU map).
+  uint32_t goroutine_slots = bpf::SessionOptions{}.goroutine_slots;
 };
 
 // Prints one JSON line per run: {"bench":"calls","mode":..,"seconds":..,"cpu_seconds":..,

@@ -183,12 +183,26 @@ prog_ns_per_run() {
 # on only for these extra runs: they add two clock reads per hit). The difference between tracers
 # that the timed runs measure through the noise of the traps around them.
 bench_bpf_time() {
-  local target=$1 mode ns hits
+  local target=$1 mode ns hits name
   for mode in count empty full; do
     ns=$("$gotap_bench" calls "$target" main.add "$mode" "$BENCH_CALLS" 1 --stats |
       jq .bpf_ns_per_run) || return 1
     hits=$([[ $mode == count ]] && echo 1 || echo 2)
     result bpf_ns "gotap $mode" ns ",\"hits_per_call\":$hits$(target_json)" "$ns"
+  done
+  # The shape for the per-hit goal: two string arguments and an error result (adder
+  # -check: main.check(key, value string) error, every fourth call returning an error).
+  # full-map: the same trace with every shadow stack in the LRU map, as before goroutine slots.
+  local func
+  for func in main.add main.check; do
+    for mode in empty full full-map; do
+      [[ $func == main.check || $mode == full-map ]] || continue
+      ns=$("$gotap_bench" calls "$target" "$func" "$mode" "$BENCH_CALLS" 1 --stats |
+        jq .bpf_ns_per_run) || return 1
+      name="gotap $mode"
+      [[ $func == main.add ]] || name+=" $func"
+      result bpf_ns "$name" ns ",\"hits_per_call\":2$(target_json)" "$ns"
+    done
   done
   local out pid version bt
   for version in $(bpftrace_versions); do
