@@ -46,12 +46,16 @@ Status Binary::Load(Bytes bytes) {
     }
     return location.status();
   }
-  pclntab_found_by_ = location->found_by;
+  pclntab_location_ = *location;
   if (!Pclntab::LooksLikeHeader(location->bytes)) return Malformed("bad pclntab header");
   // The moduledata layout depends on the table version; peek at the magic to pick it.
   auto version = Pclntab::Parse(location->bytes, location->vaddr, /*text_start=*/1);
   if (!version.ok()) return version.status().WithContext("pclntab");
-  moduledata_ = ReadModuledata(*elf_, location->vaddr, version->version(), go_major_minor());
+  moduledata_location_ = LocateModuledata(*elf_, location->vaddr);
+  if (moduledata_location_) {
+    moduledata_ =
+        ReadModuledata(*elf_, *moduledata_location_, version->version(), go_major_minor());
+  }
   uint64_t text_start = 0;
   if (version->header_text_start_is_zero() || elf_->is_position_independent()) {
     // Go >= 1.26 writes 0; PIE binaries may hold 0 in the file and fix it up at load time.

@@ -57,7 +57,12 @@ class Binary {
   std::pair<int, int> go_major_minor() const;
   Abi abi() const { return abi_; }
   const Pclntab& pclntab() const { return *pclntab_; }
-  const char* pclntab_found_by() const { return pclntab_found_by_; }
+  // Where the runtime's tables are: found once, by Load, for every reader of the binary.
+  const TableLocation& pclntab_location() const { return pclntab_location_; }
+  const char* pclntab_found_by() const { return pclntab_location_.found_by; }
+  // Absent when no moduledata was found (then neither are its fields).
+  const std::optional<TableLocation>& moduledata_location() const { return moduledata_location_; }
+  // Its fields; absent also for Go 1.2-1.15 tables, whose moduledata layout gotap does not read.
   const std::optional<Moduledata>& moduledata() const { return moduledata_; }
   bool has_symtab() const { return elf_->has_symtab(); }
   // True iff the file has DWARF sections (they may still fail to parse; see dwarf()).
@@ -106,7 +111,8 @@ class Binary {
   // runtime.buildVersion's text, looked for only when build info has no version.
   std::optional<std::string> runtime_build_version_;
   std::optional<Pclntab> pclntab_;  // set by Load
-  const char* pclntab_found_by_ = "";
+  TableLocation pclntab_location_;
+  std::optional<TableLocation> moduledata_location_;
   std::optional<Moduledata> moduledata_;
   Abi abi_ = Abi::kRegister;
   bool has_dwarf_ = false;

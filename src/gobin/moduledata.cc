@@ -41,11 +41,10 @@ bool PlausibleFuncdataBase(const elf::ElfFile& elf, uint64_t vaddr) {
 
 }  // namespace
 
-std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, uint64_t pclntab_vaddr,
+std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, const TableLocation& where,
                                          PclntabVersion version, std::pair<int, int> go_version) {
   if (version == PclntabVersion::kGo12) return std::nullopt;  // layout not needed before 1.16
-  std::optional<TableLocation> loc = LocateModuledata(elf, pclntab_vaddr);
-  if (!loc) return std::nullopt;
+  const TableLocation* loc = &where;
   Moduledata md;
   md.vaddr = loc->vaddr;
   auto word = [&](uint64_t offset) { return ReadLinkTimeWord(elf, loc->vaddr + offset); };

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "elf/elf_file.h"
+#include "gobin/locate.h"
 #include "gobin/pclntab.h"
 
 namespace gotap::gobin {
@@ -34,9 +35,10 @@ struct Moduledata {
   std::optional<TypeDescriptorRuns> runs;
 };
 
-// `go_version` is {major, minor} from build info, or {0, 0} if unknown (then the pclntab
-// version decides between layouts). The Go 1.27 layout is recognised from the bytes.
-std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, uint64_t pclntab_vaddr,
+// The fields of the moduledata at `where` (see LocateModuledata). `go_version` is {major, minor}
+// from build info, or {0, 0} if unknown (then the pclntab version decides between layouts). The
+// Go 1.27 layout is recognised from the bytes. nullopt for Go 1.2-1.15 tables (layout unneeded).
+std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, const TableLocation& where,
                                          PclntabVersion version, std::pair<int, int> go_version);
 
 }  // namespace gotap::gobin

@@ -54,8 +54,7 @@ StatusOr<RuntimeTypes> RuntimeTypes::Load(const Binary& binary) {
     }
     return RuntimeTypes(elf, *md->types, *md->etypes, v.second, md->runs);
   }
-  ASSIGN_OR_RETURN(TableLocation pclntab, LocatePclntab(elf));
-  std::optional<TableLocation> loc = LocateModuledata(elf, pclntab.vaddr);
+  const std::optional<TableLocation>& loc = binary.moduledata_location();
   if (!loc) return NotFound("runtime.moduledata not found: no type information");
   uint64_t at = loc->vaddr + TypesFieldOffset(v);
   auto types = ReadLinkTimeWord(elf, at), etypes = ReadLinkTimeWord(elf, at + 8);

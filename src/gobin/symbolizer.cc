@@ -2,17 +2,14 @@
 
 #include <fmt/format.h>
 
-#include "gobin/locate.h"
-
 namespace gotap::gobin {
 std::string SourceFrame::ToString() const {
   return fmt::format("{}{} {}:{}", function, inlined ? " (inlined)" : "", pos.file, pos.line);
 }
 
 StatusOr<Symbolizer> Symbolizer::Create(const Binary& binary) {
-  ASSIGN_OR_RETURN(TableLocation loc, LocatePclntab(binary.elf()));
   Symbolizer s(binary);
-  s.table_ = loc.bytes;
+  s.table_ = binary.pclntab_location().bytes;
   const Pclntab& tab = binary.pclntab();
   ByteReader r(s.table_);
   switch (tab.version()) {
