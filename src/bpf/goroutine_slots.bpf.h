@@ -1,7 +1,7 @@
 /* Goroutine slots (struct gotap_gslot in gotap_intf.h): where a goroutine's shadow stack and the
  * arguments of its open frames live, and how a RET finds its goroutine without reading
  * runtime.g. Part of gotap.bpf.c, included once after its maps, scratch space and area_len();
- * the functions that emit records (find_stack, create_stack, drop_exited) stay there. */
+ * find_stack and create_stack, which call the ones that emit records, stay there. */
 #ifndef GOTAP_BPF_GOROUTINE_SLOTS_BPF_H_
 #define GOTAP_BPF_GOROUTINE_SLOTS_BPF_H_
 
@@ -44,6 +44,7 @@ static __always_inline int remembered_goroutine(const struct gotap_site_spec* sp
 struct stack_ref {
   struct gotap_gslot* slot;
   struct gotap_shadow_stack* st;
+  int exited; /* slot holds the frames of a goroutine that exited (see find_stack) */
 };
 
 /* Gives up the goroutine's shadow stack once its last frame is popped. */

@@ -464,29 +464,16 @@ static __always_inline void pop_abandoned(struct scratch* s, struct stack_ref re
   bpf_loop(GOTAP_STACK_DEPTH, pop_abandoned_cb, &lc, 0);
 }
 
-/* Emits the frames left in slot g by the goroutine that had the hit's runtime.g before (it
- * exited with them open: runtime.Goexit, or tracing started mid-call) as UNWOUND, and gives
- * the slot to the current goroutine. */
-static __always_inline void drop_exited(struct scratch* s, struct gotap_gslot* g) {
-  __u64 goid = s->key.goid;
-  s->key.goid = g->key.goid;
-  struct stack_ref ref = {.slot = g, .st = &g->stack};
-  pop_abandoned(s, ref, 0, 1);
-  s->key.goid = goid;
-  g->key.goid = goid;
-  g->stack.n = 0;
-  g->args_top = 0;
-}
-
-/* Finds the current goroutine's shadow stack, if it has one. A slot of the hit's g that holds
- * another goroutine's frames (it exited with frames open, and the runtime reused its g) is
- * handed over: those frames were abandoned (see drop_exited). */
+/* Finds the current goroutine's shadow stack, if it has one. ref.exited: the slot of the hit's g
+ * holds the frames of the goroutine that had this g before (it exited with them open:
+ * runtime.Goexit, or tracing started mid-call, and the runtime reused its g); only an entry
+ * takes such a slot over (on_entry), anything else finds no stack. */
 static __always_inline struct stack_ref find_stack(struct scratch* s) {
   struct stack_ref ref = {};
   __u64 tag = 0;
   struct gotap_gslot* g = home_slot(s->g, s->key.tgid, &tag);
   if (g && g->owner == tag && g->g == s->g && g->key.tgid == s->key.tgid) {
-    if (g->key.goid != s->key.goid) drop_exited(s, g);
+    ref.exited = g->key.goid != s->key.goid;
     if (s->stack_hi) {
       g->stack_lo = s->stack_lo;
       g->stack_hi = s->stack_hi;
@@ -526,9 +513,15 @@ static __always_inline struct stack_ref create_stack(struct scratch* s) {
 static __always_inline void on_entry(const struct gotap_site_spec* spec, struct scratch* s) {
   struct stack_ref ref = find_stack(s);
   struct gotap_shadow_stack* st = ref.st;
+  struct gotap_gslot* exited = ref.exited ? ref.slot : 0;
   if (st) {
+    __u64 goid = s->key.goid, depth = s->depth;
     __u32 n = st->n;
-    if ((spec->flags & GOTAP_SITE_F_DEDUP) && n > 0 && n <= GOTAP_STACK_DEPTH) {
+    if (exited) {
+      /* The frames of the g's previous goroutine are all abandoned: reported under its goid. */
+      s->key.goid = exited->key.goid;
+      depth = 0;
+    } else if ((spec->flags & GOTAP_SITE_F_DEDUP) && n > 0 && n <= GOTAP_STACK_DEPTH) {
       struct gotap_frame* top = &st->frames[(n - 1) & kDepthMask];
       /* The same call re-entering after morestack: its frame is already open. Without the
        * MORESTACK mark it is a new call at the same depth (the open frame was abandoned, e.g.
@@ -539,7 +532,14 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
         return;
       }
     }
-    pop_abandoned(s, ref, s->depth, 1);
+    /* One call site for both cases: each bpf_loop call site is verified again. */
+    pop_abandoned(s, ref, depth, 1);
+    if (exited) {
+      s->key.goid = goid;
+      exited->key.goid = goid;
+      exited->args_top = 0;
+      exited->stack.n = 0;
+    }
   }
   __u32 args_len = capture(spec, s, s->args.data);
   s->args.len = args_len;
@@ -588,7 +588,8 @@ static __always_inline void on_entry(const struct gotap_site_spec* spec, struct 
  * depth, is about to be re-entered from the function's start; mark it so that the entry site's
  * second hit is not taken for a new call. */
 static __always_inline void on_morestack(const struct gotap_site_spec* spec, struct scratch* s) {
-  struct gotap_shadow_stack* st = find_stack(s).st;
+  struct stack_ref ref = find_stack(s);
+  struct gotap_shadow_stack* st = ref.exited ? 0 : ref.st;
   if (!st) return;
   __u32 n = st->n;
   if (n == 0 || n > GOTAP_STACK_DEPTH) return;
@@ -642,6 +643,7 @@ static __always_inline void record_latency(const struct scratch* s, const struct
 
 static __always_inline void on_return(const struct gotap_site_spec* spec, struct scratch* s) {
   struct stack_ref ref = find_stack(s);
+  if (ref.exited) ref.st = 0; /* another goroutine's frames: this RET's entry was not seen */
   struct gotap_shadow_stack* st = ref.st;
   if (!st) {
     count(GOTAP_CTR_UNMATCHED_RETURN);
@@ -652,22 +654,27 @@ static __always_inline void on_return(const struct gotap_site_spec* spec, struct
   struct gotap_frame* f = &st->frames[(n - 1) & kDepthMask];
   if (n == 0 || n > GOTAP_STACK_DEPTH || f->depth != s->depth) {
     count(GOTAP_CTR_UNMATCHED_RETURN);
-  } else if (f->func_id != spec->func_id) {
-    /* Another function's frame at our depth: it was abandoned, and our entry was not seen. */
-    emit(s, ref.slot, f, n - 1, GOTAP_REC_UNWOUND, 0);
-    count(GOTAP_CTR_UNMATCHED_RETURN);
-    pop_frame(ref, f, n);
-  } else if (spec->flags & GOTAP_SITE_F_HISTOGRAM) {
+  } else if (f->func_id == spec->func_id && (spec->flags & GOTAP_SITE_F_HISTOGRAM)) {
     record_latency(s, f, s->now - f->entry_ns);
     pop_frame(ref, f, n);
-  } else if (spec->flags & GOTAP_SITE_F_TAIL_CALL) {
-    s->results_len = 0;
-    emit(s, ref.slot, f, n - 1, GOTAP_REC_COMPLETE | GOTAP_REC_TAIL_CALL, 1);
-    pop_frame(ref, f, n);
   } else {
-    __u32 results_len = capture(spec, s, s->results);
-    s->results_len = results_len;
-    emit(s, ref.slot, f, n - 1, GOTAP_REC_COMPLETE | s->cap_flags, 1);
+    /* One emit call site for the three records a RET can end a frame with: each inlined copy
+     * costs the verifier as much again. */
+    __u16 flags = GOTAP_REC_COMPLETE;
+    int with_results = 1;
+    s->results_len = 0;
+    if (f->func_id != spec->func_id) {
+      /* Another function's frame at our depth: it was abandoned, and our entry was not seen. */
+      flags = GOTAP_REC_UNWOUND;
+      with_results = 0;
+      count(GOTAP_CTR_UNMATCHED_RETURN);
+    } else if (spec->flags & GOTAP_SITE_F_TAIL_CALL) {
+      flags |= GOTAP_REC_TAIL_CALL;
+    } else {
+      s->results_len = capture(spec, s, s->results);
+      flags |= s->cap_flags;
+    }
+    emit(s, ref.slot, f, n - 1, flags, with_results);
     pop_frame(ref, f, n);
   }
   release_stack(s, ref);
