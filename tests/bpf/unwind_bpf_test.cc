@@ -130,8 +130,23 @@ TEST_P(UnwindBpfTest, StackCheckSiteWithoutDedupReportsTheFirstHitUnwound) {
   EXPECT_GE(CountByFunc(s.run, GOTAP_REC_UNWOUND)[kSummarize], 1);
 }
 
+constexpr uint32_t kOuter = 10, kInner = 11;
+
+// Runs `panicker args...` with main.outer and main.inner traced (kOuter, kInner: argument i).
+void TraceOuterAndInner(Session& session, const std::vector<std::string>& args, TraceResult* run) {
+  std::string bin = FixturePath("panicker.default");
+  SiteList sites;
+  for (auto [id, name] : {std::pair{kOuter, "main.outer"}, std::pair{kInner, "main.inner"}}) {
+    ASSERT_OK_AND_ASSIGN(FunctionSites f, FindFunctionSites(bin, name));
+    ASSERT_OK(AddTracedFunction(session, sites, id, f, f.after_check, {IntRegister(0)}, {}));
+  }
+  ASSERT_OK_AND_ASSIGN(*run, TraceFixture(session, "panicker.default", args, [&](pid_t pid) {
+    return session.Attach(bin, sites.offsets, sites.cookies, pid);
+  }));
+}
+
 TEST_P(UnwindBpfTest, PanickedFramesAreUnwoundAndNothingLeaks) {
-  constexpr uint32_t kOuter = 10, kInner = 11, kGuard = 12;
+  constexpr uint32_t kGuard = 12;
   ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
   std::string bin = FixturePath("panicker.default");
   SiteList sites;
@@ -168,18 +183,10 @@ TEST_P(UnwindBpfTest, PanickedFramesAreUnwoundAndNothingLeaks) {
 
 // Without guard traced, the frames of the last panic are only found abandoned from userspace.
 TEST_P(UnwindBpfTest, FramesLeftOpenAreDrainedAfterExit) {
-  constexpr uint32_t kOuter = 10, kInner = 11;
   ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
-  std::string bin = FixturePath("panicker.default");
-  SiteList sites;
-  for (auto [id, name] : {std::pair{kOuter, "main.outer"}, std::pair{kInner, "main.inner"}}) {
-    ASSERT_OK_AND_ASSIGN(FunctionSites f, FindFunctionSites(bin, name));
-    ASSERT_OK(AddTracedFunction(session, sites, id, f, f.after_check, {IntRegister(0)}, {}));
-  }
-  ASSERT_OK_AND_ASSIGN(TraceResult run,
-                       TraceFixture(session, "panicker.default", {"-n", "5"}, [&](pid_t pid) {
-                         return session.Attach(bin, sites.offsets, sites.cookies, pid);
-                       }));
+  TraceResult run;
+  TraceOuterAndInner(session, {"-n", "5"}, &run);
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_EQ(DescribeWaitStatus(run.wait_status), "exit 0");
   // outer(i) entering at the depth of outer(i-1) reports the previous pair abandoned.
   EXPECT_EQ(CountByFunc(run, GOTAP_REC_UNWOUND),
@@ -212,20 +219,11 @@ TEST_P(UnwindBpfTest, FramesLeftOpenAreDrainedAfterExit) {
 // (goroutine slots are found by g) under the goid of the goroutine that had them; whatever is
 // still open at exit is drained. Every frame is reported once, under its own goroutine's id.
 TEST_P(UnwindBpfTest, FramesOfExitedGoroutinesKeepTheirGoid) {
-  constexpr uint32_t kOuter = 10, kInner = 11;
   constexpr uint64_t kGoroutines = 20;
   ASSERT_OK_AND_ASSIGN(Session session, Session::Create(Options()));
-  std::string bin = FixturePath("panicker.default");
-  SiteList sites;
-  for (auto [id, name] : {std::pair{kOuter, "main.outer"}, std::pair{kInner, "main.inner"}}) {
-    ASSERT_OK_AND_ASSIGN(FunctionSites f, FindFunctionSites(bin, name));
-    ASSERT_OK(AddTracedFunction(session, sites, id, f, f.after_check, {IntRegister(0)}, {}));
-  }
-  ASSERT_OK_AND_ASSIGN(TraceResult run,
-                       TraceFixture(session, "panicker.default",
-                                    {"-goexit", "-n", std::to_string(kGoroutines)}, [&](pid_t pid) {
-                                      return session.Attach(bin, sites.offsets, sites.cookies, pid);
-                                    }));
+  TraceResult run;
+  TraceOuterAndInner(session, {"-goexit", "-n", std::to_string(kGoroutines)}, &run);
+  ASSERT_FALSE(HasFatalFailure());
   ASSERT_EQ(DescribeWaitStatus(run.wait_status), "exit 0") << run.output;
   std::map<uint64_t, uint64_t> goid_of_call;  // outer's argument i -> its goroutine's id
   std::istringstream lines(run.output);
