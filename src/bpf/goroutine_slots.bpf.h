@@ -13,6 +13,12 @@ static __always_inline struct gotap_gslot* home_slot(__u64 g, __u32 tgid, __u64*
   return bpf_map_lookup_elem(&gslots, &index);
 }
 
+/* Whether `slot` (the one g hashes to, with owner tag `tag`) holds the frames of g's goroutine
+ * in process tgid. */
+static __always_inline int holds(const struct gotap_gslot* slot, __u64 tag, __u64 g, __u32 tgid) {
+  return slot->owner == tag && slot->g == g && slot->key.tgid == tgid;
+}
+
 /* A RET whose g is in a register: takes the goroutine from its slot, without reading runtime.g,
  * when the slot holds open frames of that g, SP lies within the stack bounds read at the last
  * entry (see struct gotap_gslot) and the depth they give is the innermost frame's: the RET that
@@ -20,13 +26,11 @@ static __always_inline struct gotap_gslot* home_slot(__u64 g, __u32 tgid, __u64*
  * 0 when it took the goroutine from the slot. */
 static __always_inline int remembered_goroutine(const struct gotap_site_spec* spec,
                                                 struct scratch* s) {
-  if (spec->g_source != GOTAP_G_REG) return -1;
-  __u32 index = ((__u32)(__u16)spec->g_offset) / 8;
-  if (index >= kNumRegs) return -1;
-  __u64 g = s->regs[index], tag = 0, sp = s->regs[kSpIndex];
+  __u64 g = g_in_register(spec, s), sp = s->regs[kSpIndex];
+  if (g == 0) return -1;
+  __u64 tag = 0;
   struct gotap_gslot* slot = home_slot(g, s->key.tgid, &tag);
-  if (!slot || slot->owner != tag || slot->g != g || slot->key.tgid != s->key.tgid ||
-      sp < slot->stack_lo || sp > slot->stack_hi)
+  if (!slot || !holds(slot, tag, g, s->key.tgid) || sp < slot->stack_lo || sp > slot->stack_hi)
     return -1;
   __u32 n = slot->stack.n;
   __u64 depth = slot->stack_hi - sp;

@@ -174,14 +174,20 @@ static __always_inline void count(__u32 index) {
   if (c) *c += 1;
 }
 
+/* The site's g when it is in a register (GOTAP_G_REG), else 0. */
+static __always_inline __u64 g_in_register(const struct gotap_site_spec* spec,
+                                           const struct scratch* s) {
+  if (spec->g_source != GOTAP_G_REG) return 0;
+  __u32 index = ((__u32)(__u16)spec->g_offset) / 8;
+  return index < kNumRegs ? s->regs[index] : 0;
+}
+
 /* Reads the site's g, then goid and stack bounds from it. A system stack (goid 0: an M's g0 or
  * its signal stack) is keyed by its g (GOTAP_GOID_SYSTEM_STACK). Returns 0 on success. */
 static __always_inline int find_goroutine(const struct gotap_site_spec* spec, struct scratch* s) {
   __u64 g = 0;
   if (spec->g_source == GOTAP_G_REG) {
-    __u32 index = ((__u32)(__u16)spec->g_offset) / 8;
-    if (index >= kNumRegs) return -1;
-    g = s->regs[index];
+    g = g_in_register(spec, s);
   } else if (spec->g_source == GOTAP_G_TLS) {
     struct task_struct* task = bpf_get_current_task_btf();
     __u64 fsbase = BPF_CORE_READ(task, thread.fsbase);
@@ -472,7 +478,7 @@ static __always_inline struct stack_ref find_stack(struct scratch* s) {
   struct stack_ref ref = {};
   __u64 tag = 0;
   struct gotap_gslot* g = home_slot(s->g, s->key.tgid, &tag);
-  if (g && g->owner == tag && g->g == s->g && g->key.tgid == s->key.tgid) {
+  if (g && holds(g, tag, s->g, s->key.tgid)) {
     ref.exited = g->key.goid != s->key.goid;
     if (s->stack_hi) {
       g->stack_lo = s->stack_lo;
