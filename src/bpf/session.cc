@@ -202,12 +202,14 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
                    LibbpfLogTail(10));
   }
   gotap_bpf* skel = state->skel.get();
+  // gslots keeps one (unused) entry with goroutine_slots = 0: a map cannot be empty.
+  const uint32_t slot_entries = std::max(options.goroutine_slots, 1u);
   struct {
     bpf_map* map;
     uint32_t entries;
   } sizes[] = {
       {skel->maps.sites, options.max_sites},
-      {skel->maps.gslots, std::max(options.goroutine_slots, 1u)},
+      {skel->maps.gslots, slot_entries},
       {skel->maps.stacks, options.max_goroutines},
       {skel->maps.frame_args, options.max_arg_frames},
       {skel->maps.func_counts, options.max_funcs},
@@ -226,7 +228,7 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
     skel->rodata->filters[i] = options.filters[i];
   }
   skel->rodata->hist_group_by = options.hist_by;
-  skel->rodata->gslot_mask = std::max(options.goroutine_slots, 1u) - 1;
+  skel->rodata->gslot_mask = slot_entries - 1;
   skel->rodata->no_gslots = options.goroutine_slots == 0 ? 1 : 0;
   skel->rodata->with_ns = options.with_ns ? 1 : 0;
   int attach_type = state->mode == AttachMode::kUprobeMulti ? kAttachTraceUprobeMulti : 0;
@@ -236,7 +238,7 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
   if (int err = gotap_bpf__load(skel); err != 0) {
     return IoError("loading the BPF program: {}{}", std::strerror(-err), LibbpfLogTail(40));
   }
-  state->slots_bytes = sizeof(gotap_gslot) * std::max(options.goroutine_slots, 1u);
+  state->slots_bytes = sizeof(gotap_gslot) * slot_entries;
   void* slots = mmap(nullptr, state->slots_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
                      bpf_map__fd(skel->maps.gslots), 0);
   if (slots == MAP_FAILED) {

@@ -44,10 +44,9 @@ bool PlausibleFuncdataBase(const elf::ElfFile& elf, uint64_t vaddr) {
 std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, const TableLocation& where,
                                          PclntabVersion version, std::pair<int, int> go_version) {
   if (version == PclntabVersion::kGo12) return std::nullopt;  // layout not needed before 1.16
-  const TableLocation* loc = &where;
   Moduledata md;
-  md.vaddr = loc->vaddr;
-  auto word = [&](uint64_t offset) { return ReadLinkTimeWord(elf, loc->vaddr + offset); };
+  md.vaddr = where.vaddr;
+  auto word = [&](uint64_t offset) { return ReadLinkTimeWord(elf, where.vaddr + offset); };
   md.text = word(kTextOffset);
   if (version == PclntabVersion::kGo116) return md;
   bool go120 = version == PclntabVersion::kGo120 || go_version >= std::pair<int, int>{1, 20};
