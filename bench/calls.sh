@@ -193,16 +193,14 @@ bench_bpf_time() {
   # The shape for the per-hit goal: two string arguments and an error result (adder
   # -check: main.check(key, value string) error, every fourth call returning an error).
   # full-map: the same trace with every shadow stack in the LRU map, as before goroutine slots.
-  local func
-  for func in main.add main.check; do
-    for mode in empty full full-map; do
-      [[ $func == main.check || $mode == full-map ]] || continue
-      ns=$("$gotap_bench" calls "$target" "$func" "$mode" "$BENCH_CALLS" 1 --stats |
-        jq .bpf_ns_per_run) || return 1
-      name="gotap $mode"
-      [[ $func == main.add ]] || name+=" $func"
-      result bpf_ns "$name" ns ",\"hits_per_call\":2$(target_json)" "$ns"
-    done
+  local row func
+  for row in "full-map main.add" "empty main.check" "full main.check" "full-map main.check"; do
+    mode=${row% *} func=${row#* }
+    ns=$("$gotap_bench" calls "$target" "$func" "$mode" "$BENCH_CALLS" 1 --stats |
+      jq .bpf_ns_per_run) || return 1
+    name="gotap $mode"
+    [[ $func == main.add ]] || name+=" $func"
+    result bpf_ns "$name" ns ",\"hits_per_call\":2$(target_json)" "$ns"
   done
   local out pid version bt
   for version in $(bpftrace_versions); do
