@@ -69,6 +69,15 @@ struct {
   __type(value, __u64);
 } func_counts SEC(".maps");
 
+/* Calls that returned a non-nil error, per function (GOTAP_SITE_F_COUNT_ERRORS); sized by
+ * userspace like `hist`. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 256);
+  __type(key, __u32);
+  __type(value, __u64);
+} func_errors SEC(".maps");
+
 /* Latency histograms per function (hist_by == GOTAP_BY_NONE), indexed by func_id and sized by
  * userspace to the traced functions: counts and sum in `hist`, min and max in `hist_extremes`
  * (which userspace resets alone; see Session::ResetHistogramExtremes). */
@@ -621,11 +630,12 @@ static __always_inline void record_grouped_latency(__u32 func, __u64 group, __u6
   if (d > h->slots[GOTAP_HIST_MAX]) h->slots[GOTAP_HIST_MAX] = d;
 }
 
-static __always_inline void record_latency(const struct scratch* s, const struct gotap_frame* f,
-                                           __u64 d) {
+/* Adds the call to its function's histogram; returns 0 when a filter left it out. */
+static __always_inline int record_latency(const struct scratch* s, const struct gotap_frame* f,
+                                          __u64 d) {
   if (!call_passes(s, f, d, 1)) {
     count(GOTAP_CTR_FILTERED);
-    return;
+    return 0;
   }
   __u32 func = f->func_id;
   if (hist_group_by != GOTAP_BY_NONE) {
@@ -633,18 +643,31 @@ static __always_inline void record_latency(const struct scratch* s, const struct
                   : hist_group_by == GOTAP_BY_TID ? f->tid
                                                   : s->key.tgid;
     record_grouped_latency(func, group, d);
-    return;
+    return 1;
   }
   struct gotap_hist_counts* h = bpf_map_lookup_elem(&hist, &func);
   struct gotap_hist_extremes* e = bpf_map_lookup_elem(&hist_extremes, &func);
   if (!h || !e) {
     count(GOTAP_CTR_HIST_FULL);
-    return;
+    return 1;
   }
   h->slots[gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1)] += 1;
   h->slots[GOTAP_HIST_SUM] += d;
   if (e->min == 0 || d < e->min) e->min = d;
   if (d > e->max) e->max = d;
+  return 1;
+}
+
+/* GOTAP_SITE_F_COUNT_ERRORS: counts the call when its error result (capture 0's word) is not
+ * nil. A register read with the register ABI; one stack read before it (Go < 1.17). */
+static __always_inline void count_error(const struct gotap_site_spec* spec, struct scratch* s,
+                                        __u32 func) {
+  if (spec->ncaptures == 0) return;
+  struct loop_ctx lc = {.s = s, .spec = spec};
+  read_value_cb(0, &lc);
+  if (s->values[0] == 0) return;
+  __u64* c = bpf_map_lookup_elem(&func_errors, &func);
+  if (c) *c += 1;
 }
 
 static __always_inline void on_return(const struct gotap_site_spec* spec, struct scratch* s) {
@@ -661,7 +684,8 @@ static __always_inline void on_return(const struct gotap_site_spec* spec, struct
   if (n == 0 || n > GOTAP_STACK_DEPTH || f->depth != s->depth) {
     count(GOTAP_CTR_UNMATCHED_RETURN);
   } else if (f->func_id == spec->func_id && (spec->flags & GOTAP_SITE_F_HISTOGRAM)) {
-    record_latency(s, f, s->now - f->entry_ns);
+    if (record_latency(s, f, s->now - f->entry_ns) && (spec->flags & GOTAP_SITE_F_COUNT_ERRORS))
+      count_error(spec, s, f->func_id);
     pop_frame(ref, f, n);
   } else {
     /* One emit call site for the three records a RET can end a frame with: each inlined copy

@@ -62,7 +62,11 @@ enum gotap_site_flags {
   /* COUNT: subtract one instead of adding. For the morestack block's CALL of a function counted
    * at its stack check's branch, which runs once more per morestack trip: the difference of the
    * two sites' hits is the exact number of calls, and both sites are emulated by the kernel. */
-  GOTAP_SITE_F_UNCOUNT = 32
+  GOTAP_SITE_F_UNCOUNT = 32,
+  /* RETURN with HISTOGRAM: capture 0 is the first word of the function's `error` result (its
+   * itab, nonzero iff the error is not nil); a non-nil error adds one to func_errors[func_id].
+   * Counted only for calls that reach the histogram (they pass the filters). */
+  GOTAP_SITE_F_COUNT_ERRORS = 64
 };
 
 /* Goroutine ids of system stacks. Every M's g0 and signal-stack g (gsignal) has goid 0: the BPF

@@ -215,6 +215,7 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
       {skel->maps.func_counts, options.max_funcs},
       {skel->maps.hist, options.max_hist_funcs},
       {skel->maps.hist_extremes, options.max_hist_funcs},
+      {skel->maps.func_errors, options.max_hist_funcs},
       {skel->maps.ring, options.ring_bytes},
       // Sized only when used: each entry is GOTAP_HIST_SLOTS words per CPU.
       {skel->maps.hist_by, options.hist_by != GOTAP_BY_NONE ? options.max_hist_groups : 1}};
@@ -403,34 +404,40 @@ StatusOr<int> Session::DrainOpenFrames(int tgid, const std::function<void(Bytes)
                               bpf_map__fd(state_->skel->maps.frame_args), tgid, on_record);
 }
 
-StatusOr<Counters> Session::ReadCounters() const {
+namespace {
+
+// Entries [0, n) of a per-CPU array of __u64 counters, each summed over the CPUs.
+StatusOr<std::vector<uint64_t>> SumPerCpuCounters(const bpf_map* map, uint32_t n) {
   int cpus = libbpf_num_possible_cpus();
   if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
   std::vector<uint64_t> per_cpu(cpus);
-  int fd = bpf_map__fd(state_->skel->maps.counters);
-  Counters counters;
-  for (uint32_t key = 0; key < GOTAP_CTR_NUM; ++key) {
+  std::vector<uint64_t> sums(n);
+  int fd = bpf_map__fd(map);
+  for (uint32_t key = 0; key < n; ++key) {
     if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
-      return IoError("reading counter {}: {}", key, std::strerror(errno));
+      return IoError("reading {}[{}]: {}", bpf_map__name(map), key, std::strerror(errno));
     }
-    for (uint64_t v : per_cpu) counters.values[key] += v;
+    for (uint64_t v : per_cpu) sums[key] += v;
   }
+  return sums;
+}
+
+}  // namespace
+
+StatusOr<Counters> Session::ReadCounters() const {
+  ASSIGN_OR_RETURN(std::vector<uint64_t> sums,
+                   SumPerCpuCounters(state_->skel->maps.counters, GOTAP_CTR_NUM));
+  Counters counters;
+  std::copy(sums.begin(), sums.end(), counters.values.begin());
   return counters;
 }
 
 StatusOr<std::vector<uint64_t>> Session::ReadFuncCounts() const {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<uint64_t> per_cpu(cpus);
-  std::vector<uint64_t> counts(state_->options.max_funcs);
-  int fd = bpf_map__fd(state_->skel->maps.func_counts);
-  for (uint32_t key = 0; key < counts.size(); ++key) {
-    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
-      return IoError("reading function counter {}: {}", key, std::strerror(errno));
-    }
-    for (uint64_t v : per_cpu) counts[key] += v;
-  }
-  return counts;
+  return SumPerCpuCounters(state_->skel->maps.func_counts, state_->options.max_funcs);
+}
+
+StatusOr<std::vector<uint64_t>> Session::ReadFuncErrors() const {
+  return SumPerCpuCounters(state_->skel->maps.func_errors, state_->options.max_hist_funcs);
 }
 
 StatusOr<std::vector<uint64_t>> Session::ReadHistogram(uint32_t func_id) const {

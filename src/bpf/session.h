@@ -135,6 +135,9 @@ class Session {
   StatusOr<ProgramStats> ReadProgramStats() const;
   // Per-function hits of GOTAP_SITE_COUNT sites, indexed by func_id (max_funcs entries).
   StatusOr<std::vector<uint64_t>> ReadFuncCounts() const;
+  // Per-function calls that returned a non-nil error (GOTAP_SITE_F_COUNT_ERRORS), indexed by
+  // func_id (max_hist_funcs entries).
+  StatusOr<std::vector<uint64_t>> ReadFuncErrors() const;
   // The in-kernel latency histogram of func_id (GOTAP_HIST_SLOTS values: buckets, sum, min,
   // max; see gotap_intf.h), summed (min/max: combined) over CPUs.
   StatusOr<std::vector<uint64_t>> ReadHistogram(uint32_t func_id) const;

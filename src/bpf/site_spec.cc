@@ -88,12 +88,20 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
     return InvalidArgument("unknown site kind {}", spec.kind);
   }
   if (spec.flags & ~(GOTAP_SITE_F_DEDUP | GOTAP_SITE_F_ENTRY_ONLY | GOTAP_SITE_F_HISTOGRAM |
-                     GOTAP_SITE_F_EXIT_HERE | GOTAP_SITE_F_TAIL_CALL)) {
+                     GOTAP_SITE_F_EXIT_HERE | GOTAP_SITE_F_TAIL_CALL | GOTAP_SITE_F_COUNT_ERRORS)) {
     return InvalidArgument("unknown site flags {:#x}", spec.flags);
   }
   if (spec.kind == GOTAP_SITE_RETURN &&
-      (spec.flags & ~(GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL)) != 0) {
-    return InvalidArgument("return sites take no flags but the histogram and tail-call flags");
+      (spec.flags &
+       ~(GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL | GOTAP_SITE_F_COUNT_ERRORS)) != 0) {
+    return InvalidArgument(
+        "return sites take no flags but the histogram, tail-call and error-count flags");
+  }
+  if ((spec.flags & GOTAP_SITE_F_COUNT_ERRORS) &&
+      (!(spec.flags & GOTAP_SITE_F_HISTOGRAM) || spec.ncaptures != 1 ||
+       spec.captures[0].deref != GOTAP_DEREF_NONE || spec.captures[0].size != 8)) {
+    return InvalidArgument(
+        "an error-counting return is a histogram return capturing the error's first word");
   }
   if (spec.kind == GOTAP_SITE_ENTRY &&
       (spec.flags & (GOTAP_SITE_F_HISTOGRAM | GOTAP_SITE_F_TAIL_CALL))) {

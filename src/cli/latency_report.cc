@@ -67,6 +67,11 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
 
   std::vector<output::LatencyHistogram> histograms;
   if (options_.hist_by == GOTAP_BY_NONE) {
+    auto errors = session.ReadFuncErrors();
+    if (!errors.ok()) {
+      err_ << "gotap: " << errors.status().message() << "\n";
+      return;
+    }
     for (const trace::TracedFunction& fn : plan_.functions) {
       if (fn.entry_only) continue;
       auto slots = session.ReadHistogram(fn.func_id);
@@ -81,6 +86,12 @@ void LatencyReporter::Report(bpf::Session& session, bool final) {
         before = std::move(*slots);
       }
       histograms.push_back(output::LatencyHistogram::FromSlots(fn.name, interval));
+      if (fn.counts_errors && fn.func_id < errors->size()) {
+        uint64_t total = (*errors)[fn.func_id];
+        uint64_t& before = previous_errors_[fn.func_id];
+        histograms.back().errors = options_.cumulative ? total : total - std::min(before, total);
+        before = total;
+      }
     }
   } else {
     auto groups = session.ReadGroupedHistograms();

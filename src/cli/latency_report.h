@@ -47,6 +47,7 @@ class LatencyReporter {
   // Without --by: each function's cumulative slots at the last report, which interval reports
   // subtract (see Session::ResetHistogramExtremes).
   std::map<uint32_t, std::vector<uint64_t>> previous_;
+  std::map<uint32_t, uint64_t> previous_errors_;  // func_id -> errors counted at the last report
 };
 
 }  // namespace gotap::cli

@@ -35,6 +35,7 @@ LatencyHistogram LatencyHistogram::FromSlots(std::string func, const std::vector
 uint64_t LatencyHistogram::BucketLow(uint32_t b) {
   if (b < 4) return b;
   uint32_t log = b / 4;
+  if (log < 2) return 4;  // buckets 4-7 hold nothing: durations 2 and 3 have buckets 2 and 3
   if (log >= 64) return UINT64_MAX;
   return (uint64_t{1} << log) + (b % 4) * (uint64_t{1} << (log - 2));
 }
@@ -42,6 +43,7 @@ uint64_t LatencyHistogram::BucketLow(uint32_t b) {
 uint64_t LatencyHistogram::BucketHigh(uint32_t b) {
   if (b < 4) return b + 1;
   uint32_t log = b / 4;
+  if (log < 2) return 4;  // empty, as BucketLow says
   if (log >= 63 && b % 4 == 3) return UINT64_MAX;
   return BucketLow(b) + (uint64_t{1} << (log - 2));
 }
@@ -69,6 +71,7 @@ std::string RenderHistogramText(const LatencyHistogram& h) {
                      FormatDuration(h.min_ns), FormatDuration(h.sum_ns / h.count),
                      FormatDuration(h.Percentile(0.5)), FormatDuration(h.Percentile(0.9)),
                      FormatDuration(h.Percentile(0.99)), FormatDuration(h.max_ns));
+  if (h.errors) out.insert(out.size() - 1, fmt::format("  errors {}", *h.errors));
   // Bars per power of two (the four sub-buckets summed), from the first to the last non-empty.
   std::vector<uint64_t> octaves(kBuckets / 4, 0);
   for (uint32_t b = 0; b < kBuckets; ++b) octaves[b < 4 ? 0 : b / 4] += h.buckets[b];
@@ -94,6 +97,7 @@ std::string RenderHistogramJson(const LatencyHistogram& h, uint64_t ts_ns) {
   w.BeginObject().Key("ts_ns").Uint(ts_ns).Key("func").String(h.func);
   if (!h.group_by.empty()) w.Key(h.group_by).Uint(h.group);
   w.Key("count").Uint(h.count);
+  if (h.errors) w.Key("errors").Uint(*h.errors);
   w.Key("sum_ns").Uint(h.sum_ns).Key("min_ns").Uint(h.min_ns).Key("max_ns").Uint(h.max_ns);
   w.Key("mean_ns").Uint(h.count ? h.sum_ns / h.count : 0);
   w.Key("p50_ns").Uint(h.Percentile(0.5)).Key("p90_ns").Uint(h.Percentile(0.9));

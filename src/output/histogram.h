@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct LatencyHistogram {
   uint64_t group = 0;
   std::vector<uint64_t> buckets;  // 256 counts, bucket b as in gotap_intf.h
   uint64_t count = 0, sum_ns = 0, min_ns = 0, max_ns = 0;
+  // Of the calls, those that returned a non-nil error; none when the function returns no error
+  // (or the histogram is per group, where errors are not split).
+  std::optional<uint64_t> errors;
 
   // From the raw slots of Session::ReadHistogram (buckets, then sum, min, max).
   static LatencyHistogram FromSlots(std::string func, const std::vector<uint64_t>& slots);

@@ -506,7 +506,9 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, entry_captures, entry_flags));
       RETURN_IF_ERROR(add_morestack_site());
       auto add_exit = [&](uint64_t at, bool tail) -> Status {
-        uint8_t flags = exit_flags | (tail ? GOTAP_SITE_F_TAIL_CALL : 0);
+        // A tail call leaves before the results exist: nothing to capture or count there.
+        uint8_t flags =
+            tail ? (exit_flags & ~GOTAP_SITE_F_COUNT_ERRORS) | GOTAP_SITE_F_TAIL_CALL : exit_flags;
         RETURN_IF_ERROR(add_site(at, GOTAP_SITE_RETURN,
                                  tail ? std::vector<gotap_capture>{} : exit_captures, flags));
         if (at == fn.entry_probe) {
@@ -530,7 +532,12 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       }
       if (options.histogram) {
         if (fn.entry_only) return Status::Ok();  // no exit, no latency (warned above)
-        return add_entry_and_exits({}, fn.entry_flags, {}, GOTAP_SITE_F_HISTOGRAM);
+        std::optional<gotap_capture> error_word = ErrorResultWord(fn);
+        fn.counts_errors = error_word.has_value();
+        return add_entry_and_exits(
+            {}, fn.entry_flags,
+            error_word ? std::vector<gotap_capture>{*error_word} : std::vector<gotap_capture>{},
+            GOTAP_SITE_F_HISTOGRAM | (error_word ? GOTAP_SITE_F_COUNT_ERRORS : 0));
       }
       if (fn.entry_only) {
         RETURN_IF_ERROR(add_site(fn.entry_probe, GOTAP_SITE_ENTRY, fn.arg_captures,
@@ -579,6 +586,24 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   }
   DropRefusedSites(binary, &plan);  // sites the kernel would refuse (trace/site_screen.h)
   return plan;
+}
+
+std::optional<gotap_capture> ErrorResultWord(const TracedFunction& fn) {
+  auto error = std::find_if(fn.results.rbegin(), fn.results.rend(),
+                            [](const ValueBinding& b) { return b.type->name == "error"; });
+  if (error == fn.results.rend()) return std::nullopt;
+  for (const ValueBinding::SlotPiece& piece : error->pieces) {
+    if (piece.value_offset != 0 || piece.size != 8 || piece.slot >= fn.result_captures.size()) {
+      continue;
+    }
+    gotap_capture word = fn.result_captures[piece.slot];
+    if (word.size != 8) return std::nullopt;
+    word.deref = GOTAP_DEREF_NONE;  // nil or not is all a counter needs
+    word.len_slot = 0;
+    word.max_len = 0;
+    return word;
+  }
+  return std::nullopt;
 }
 
 void LeaveOut(TracedFunction& fn, std::string why, TracePlan* plan) {

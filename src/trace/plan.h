@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,9 @@ struct TracedFunction {
   std::string no_return;
   // Neither DWARF nor a signature describes the results: none are captured or shown.
   bool results_unknown = false;
+  // Histogram plans: the function returns an `error`, and its RETs count the non-nil ones
+  // (GOTAP_SITE_F_COUNT_ERRORS; tail-call exits, which leave before results exist, do not).
+  bool counts_errors = false;
   std::string types_from;  // "dwarf", "signature" or "raw words"
   std::vector<gotap_capture> arg_captures;
   std::vector<gotap_capture> result_captures;
@@ -108,6 +112,10 @@ struct TracePlan {
 // Leaves `fn` out of the run: records why (TracedFunction::untraced) and adds the note
 // "not tracing NAME: why" to plan->warnings. Its sites are the caller's to drop.
 void LeaveOut(TracedFunction& fn, std::string why, TracePlan* plan);
+
+// Where the first word of fn's (last) `error` result is at its RETs, as a plain 8-byte capture:
+// nonzero iff the error is not nil. None when fn's results are unknown or hold no error.
+std::optional<gotap_capture> ErrorResultWord(const TracedFunction& fn);
 
 // The sites to attach: spec i is attached at file_offsets[k] where spec_index[k] == i, with cookie
 // (first cookie + i). Chained specs (kChainedSite) are left out.

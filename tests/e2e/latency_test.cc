@@ -58,6 +58,30 @@ TEST_P(LatencyMatrixBpf, FibHistogramCountsEveryCall) {
   EXPECT_EQ(summary->lost, 0u);
 }
 
+// Non-nil error results are counted in the kernel at the RETs (one register read): the count
+// must equal the program's own. The signature gives stripped builds the error result; on the
+// DWARF builds it is checked against DWARF.
+TEST_P(LatencyMatrixBpf, CountsNonNilErrorsAsTheProgramDoes) {
+  std::string file = ::testing::TempDir() + "gotap-latency-errors.jsonl";
+  RunResult r =
+      RunGotapWithin({"latency", "--json", "-o", file, "main.check(key string, value string) error",
+                      "main.add", "--", GoFixture("adder"), "-check", "-n", "10000"},
+                     std::chrono::seconds(90));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(r.out, m, std::regex(R"(check called 10000 times, (\d+) errors)")))
+      << r.out;
+  const uint64_t program_errors = std::stoull(m[1]);
+  std::map<std::string, Json> by_func;
+  for (const Json& h : ParseJsonLines(ReadText(file))) by_func[h["func"]] = h;
+  ASSERT_TRUE(by_func.count("main.check")) << ReadText(file);
+  EXPECT_EQ(by_func["main.check"]["count"], 10000);
+  EXPECT_EQ(by_func["main.check"]["errors"].get<uint64_t>(), program_errors);
+  // add returns an int: no error count, not a zero one.
+  ASSERT_TRUE(by_func.count("main.add")) << ReadText(file);
+  EXPECT_FALSE(by_func["main.add"].contains("errors")) << by_func["main.add"].dump();
+}
+
 std::vector<Json> LatencyReports(const std::vector<std::string>& args, RunResult* run) {
   std::string file = ::testing::TempDir() + "gotap-latency-reports.jsonl";
   std::vector<std::string> all = {"latency", "--json", "-o", file};
