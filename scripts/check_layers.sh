@@ -21,7 +21,8 @@ declare -A allowed=(
   [goroutines]="base elf dwarf arch gobin proc"
   [trace]="base elf dwarf arch gobin probe proc bpf decode output"
   [nswatch]="base elf dwarf arch gobin probe proc bpf goroutines"
-  [cli]="base elf dwarf arch gobin probe proc bpf decode output goroutines trace nswatch"
+  [serve]="base elf dwarf arch gobin probe proc bpf decode output trace"
+  [cli]="base elf dwarf arch gobin probe proc bpf decode output goroutines trace nswatch serve"
 )
 libbpf_ok=" bpf nswatch trace cli "
 

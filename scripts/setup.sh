@@ -13,7 +13,7 @@ packages=(
   libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libzstd-dev
   libcapstone-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  golang-1.19-go bpftrace delve linux-perf hyperfine librsvg2-bin
+  golang-1.19-go bpftrace delve linux-perf hyperfine librsvg2-bin prometheus
   nodejs npm
 )
 

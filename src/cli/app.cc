@@ -69,6 +69,7 @@ int Run(int argc, char** argv) {
       "  gotap latency -i 1s ./server 'main.*'     # latency histograms, in the kernel\n"
       "  gotap graph --min 1ms ./server 'main.*'   # call graph per goroutine\n"
       "  gotap record -o t.json ./server 'main.*'  # timeline for ui.perfetto.dev\n"
+      "  gotap serve ./server 'main.*'             # Prometheus metrics on :9464/metrics\n"
       "\nRun 'gotap SUBCOMMAND --help' for the options of each subcommand.\nExit codes: 0 "
       "success, 1 runtime failure (privileges, kernel, a failed write), 2 bad input; with -- "
       "COMMAND, trace, latency, graph and record exit with the command's status (N for exit N, "
@@ -183,6 +184,30 @@ int Run(int argc, char** argv) {
       "\nOne track per goroutine (\"goroutine N\"), one slice per call with its arguments and "
       "results; the file is written as calls end.");
 
+  ServeOptions serve;
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve", "Serve call counts, errors and latency histograms to Prometheus (an agent)");
+  serve_cmd->add_option("ARGS", serve.positionals,
+                        "BINARY PROBE...: every process running BINARY, now and later; probes as "
+                        "for trace (default main.*)");
+  serve_cmd->add_option("--metrics", serve.metrics,
+                        "Listen here for /metrics and /healthz (HOST:PORT; default "
+                        "127.0.0.1:9464; port 0 picks a free one, printed on stderr)");
+  serve_cmd->add_option("--duration", serve.duration, "Stop after this long (5s, 2m)");
+  serve_cmd->footer(
+      "Examples:\n"
+      "  gotap serve ./server 'main.(*Store).*'            # http://127.0.0.1:9464/metrics\n"
+      "  gotap serve --metrics :9464 /usr/bin/app 'net/http.(*conn).serve'\n"
+      "  gotap serve ./server 'main.get(key string) error'  # stripped: a signature gives the "
+      "error result\n"
+      "\nMetrics (labels function, binary, service = the main module): gotap_calls_total, "
+      "gotap_call_errors_total (non-nil error results), gotap_call_duration_seconds (histogram, "
+      "le at powers of two from 256ns to 34s), gotap_calls_lost_total{reason}, "
+      "gotap_functions_untraced.\nCounted in the kernel: no per-call traffic to userspace. "
+      "SIGHUP re-reads the binary and reattaches, keeping every count; SIGINT/SIGTERM detach "
+      "and exit 0.\nExit codes: 0 stopped by a signal or --duration, 1 runtime failure "
+      "(privileges, address in use), 2 bad input.");
+
   NsOptions ns;
   CLI::App* ns_cmd = app.add_subcommand(
       "ns", "Namespace hygiene: threads left in another namespace by LockOSThread + setns/unshare");
@@ -272,6 +297,7 @@ int Run(int argc, char** argv) {
   if (latency_cmd->parsed()) return RunTrace(latency, *out, std::cerr);
   if (graph_cmd->parsed()) return RunTrace(graph, *out, std::cerr);
   if (record_cmd->parsed()) return RunTrace(record, *out, std::cerr);
+  if (serve_cmd->parsed()) return RunServe(serve, std::cerr);
   int code = kExitBadInput;
   if (ns_cmd->parsed()) code = RunNs(ns, *out, std::cerr);
   if (goroutines_cmd->parsed()) code = RunGoroutines(goroutines, *out, std::cerr);

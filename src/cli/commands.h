@@ -53,6 +53,15 @@ struct TraceOptions {
 };
 int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
 
+// gotap serve: calls, errors and latency histograms of every process running a binary, served
+// to Prometheus on /metrics until SIGINT/SIGTERM; SIGHUP reattaches keeping the counts.
+struct ServeOptions {
+  std::vector<std::string> positionals;  // BINARY PROBE...
+  std::string metrics = "127.0.0.1:9464";
+  std::string duration;  // stop after this long; empty: until a signal
+};
+int RunServe(const ServeOptions& options, std::ostream& err);
+
 // gotap goroutines -p PID: every goroutine of a live process, read from outside.
 struct GoroutinesOptions {
   int pid = 0;
