@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything gotap needs to build and test on Debian 12, then fetches the third-party Go
 # binaries used by the tests (scripts/fetch_npm.sh) and the Go 1.21-1.27 toolchains of the fixture
-# matrix (scripts/fetch_go.sh). Idempotent: when every package is installed
+# matrix (scripts/fetch_go.sh), and builds the OpenTelemetry Collector of the tests
+# (scripts/otelcol.sh). Idempotent: when every package is installed
 # and the npm cache verifies, it touches neither apt nor the network. Installing needs root.
 set -euo pipefail
 
@@ -14,6 +15,7 @@ packages=(
   libcapstone-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   golang-1.19-go bpftrace delve linux-perf hyperfine librsvg2-bin prometheus
+  python3
   nodejs npm
 )
 
@@ -54,4 +56,6 @@ fi
 
 "$repo_root/scripts/fetch_npm.sh"
 "$repo_root/scripts/fetch_go.sh"
+# The OpenTelemetry Collector the serve --otlp tests export to (built once, minutes; then cached).
+"$repo_root/scripts/otelcol.sh" setup
 echo "setup: done"

@@ -193,6 +193,14 @@ int Run(int argc, char** argv) {
   serve_cmd->add_option("--metrics", serve.metrics,
                         "Listen here for /metrics and /healthz (HOST:PORT; default "
                         "127.0.0.1:9464; port 0 picks a free one, printed on stderr)");
+  serve_cmd->add_option("--otlp", serve.otlp,
+                        "Also send every call as a span to this OpenTelemetry collector "
+                        "(OTLP/HTTP JSON, e.g. http://127.0.0.1:4318); calls then reach "
+                        "userspace one by one");
+  serve_cmd
+      ->add_option("--strlen", serve.string_length,
+                   "With --otlp: bytes of string contents copied per value (default 64)")
+      ->check(CLI::Range(0, 512));
   serve_cmd->add_option("--duration", serve.duration, "Stop after this long (5s, 2m)");
   serve_cmd->footer(
       "Examples:\n"

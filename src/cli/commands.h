@@ -58,7 +58,11 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
 struct ServeOptions {
   std::vector<std::string> positionals;  // BINARY PROBE...
   std::string metrics = "127.0.0.1:9464";
-  std::string duration;  // stop after this long; empty: until a signal
+  // --otlp: also export every call as a span to this OTLP/HTTP collector (records mode: each
+  // call reaches userspace, which then also counts the metrics).
+  std::string otlp;
+  int string_length = 64;  // --strlen: string bytes copied for span attributes
+  std::string duration;    // stop after this long; empty: until a signal
 };
 int RunServe(const ServeOptions& options, std::ostream& err);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "cli/commands.h"
 #include "cli/open_binary.h"
 #include "cli/process_spawn.h"
+#include "serve/export_sink.h"
 #include "serve/http_server.h"
 #include "serve/metrics_board.h"
 #include "trace/tracer.h"
@@ -83,8 +85,9 @@ struct Loaded {
   std::optional<trace::TracePlan> plan;
   int exit_code = kExitOk;
 };
-Loaded Load(const std::string& path, const std::vector<probe::Selector>& selectors,
-            std::ostream& err) {
+// `records`: a trace plan (every call reaches userspace, for spans) instead of a histogram one.
+Loaded Load(const std::string& path, const std::vector<probe::Selector>& selectors, bool records,
+            int string_length, std::ostream& err) {
   Loaded loaded;
   loaded.binary = OpenBinaryOrReport(path, err);
   if (!loaded.binary) {
@@ -92,7 +95,8 @@ Loaded Load(const std::string& path, const std::vector<probe::Selector>& selecto
     return loaded;
   }
   trace::PlanOptions plan_options;
-  plan_options.histogram = true;
+  plan_options.histogram = !records;
+  plan_options.string_length = static_cast<uint16_t>(string_length);
   auto plan = trace::PlanTrace(*loaded.binary, selectors, plan_options);
   if (!plan.ok()) {
     loaded.exit_code =
@@ -105,6 +109,28 @@ Loaded Load(const std::string& path, const std::vector<probe::Selector>& selecto
   }
   loaded.plan = std::move(plan).value();
   return loaded;
+}
+
+serve::ProgramIdentity IdentityOf(const gobin::Binary& binary,
+                                  const output::BinaryMetrics& labels) {
+  serve::ProgramIdentity id;
+  id.service_name = labels.service;
+  const auto& info = binary.build_info();
+  if (info) id.service_version = info->main_module.version;
+  id.executable_path = labels.binary;
+  id.go_version = labels.go_version;
+  char host[256] = "";
+  if (gethostname(host, sizeof(host) - 1) == 0) id.host_name = host;
+  return id;
+}
+
+output::SpanExportMetrics SpanMetrics(const serve::OtlpStats& s) {
+  output::SpanExportMetrics m;
+  m.exported = s.exported;
+  m.dropped = {
+      {"queue_full", s.queue_full}, {"rejected", s.rejected}, {"at_exit", s.dropped_at_exit}};
+  m.failed_requests = s.failed_requests;
+  return m;
 }
 
 }  // namespace
@@ -140,8 +166,18 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
   }
 
   // The binary and probes are checked before anything listens: bad input is one line.
-  Loaded loaded = Load(path, selectors, err);
+  const bool export_spans = !options.otlp.empty();
+  Loaded loaded = Load(path, selectors, export_spans, options.string_length, err);
   if (!loaded.plan) return loaded.exit_code;
+  std::unique_ptr<serve::OtlpExporter> exporter;
+  if (export_spans) {
+    serve::OtlpOptions otlp;
+    otlp.endpoint = options.otlp;
+    auto started = serve::OtlpExporter::Start(otlp, "gotap");
+    if (!started.ok()) return fail(kExitBadInput, EscapeForTerminal(started.status().message()));
+    exporter = std::move(started).value();
+  }
+  serve::SpanBuilder span_builder;
 
   serve::MetricsBoard board(static_cast<double>(ClockNs(CLOCK_REALTIME)) / 1e9);
   std::atomic<bool> attached{false};
@@ -167,20 +203,36 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
   while (true) {
     g_reload_requested = 0;
     if (sessions > 0) {
-      loaded = Load(path, selectors, err);
+      loaded = Load(path, selectors, export_spans, options.string_length, err);
       if (!loaded.plan) return loaded.exit_code;
     }
     const gobin::Binary* binary = loaded.binary.get();
     const trace::TracePlan* plan = &*loaded.plan;
     const output::BinaryMetrics labels = LabelsOf(*binary, path);
+    std::unique_ptr<serve::ExportSink> export_sink;
+    if (exporter) {
+      export_sink = std::make_unique<serve::ExportSink>(*plan, IdentityOf(*binary, labels),
+                                                        span_builder, *exporter);
+    }
+    // Metrics come from the kernel's histograms, or with spans from the calls themselves.
     auto publish = [&](const bpf::Session& session) {
-      auto now = serve::ReadBinaryMetrics(*plan, session, labels);
+      StatusOr<output::BinaryMetrics> now = Status::Ok();
+      if (export_sink) {
+        auto counters = session.ReadCounters();
+        if (counters.ok())
+          now = export_sink->stats().Read(labels, *counters);
+        else
+          now = counters.status();
+      } else {
+        now = serve::ReadBinaryMetrics(*plan, session, labels);
+      }
       if (!now.ok()) {
         err << "gotap: " << EscapeForTerminal(now.status().message()) << "\n";
         return;
       }
       serve::AddEarlierCounts(earlier, &*now);
-      board.Publish(std::move(now).value());
+      board.Publish(std::move(now).value(),
+                    exporter ? std::optional(SpanMetrics(exporter->stats())) : std::nullopt);
     };
     limits.on_warning = [&](const std::string& line) {
       err << "gotap: note: " << EscapeForTerminal(line) << "\n";
@@ -199,7 +251,8 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
     limits.on_finish = [&](bpf::Session& session) { publish(session); };
     trace::Target target;
     target.binary_path = path;
-    DiscardCalls sink;
+    DiscardCalls discard;
+    output::CallSink& sink = export_sink ? static_cast<output::CallSink&>(*export_sink) : discard;
     auto summary = trace::RunTrace(*plan, target, limits, sink);
     attached = false;
     if (!summary.ok()) {
@@ -218,6 +271,15 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
   }
   err << fmt::format("gotap: served {} calls ({} errors) of {} functions; stopped\n", calls, errors,
                      earlier.functions.size());
+  if (exporter) {
+    serve::OtlpStats spans = exporter->Close();
+    err << fmt::format(
+        "gotap: spans to {}: {} exported, {} rejected by the collector, {} dropped (queue full), "
+        "{} dropped at exit{}\n",
+        exporter->endpoint().url(), spans.exported, spans.rejected, spans.queue_full,
+        spans.dropped_at_exit,
+        spans.last_error.empty() ? "" : "; last error: " + EscapeForTerminal(spans.last_error));
+  }
   return kExitOk;
 }
 

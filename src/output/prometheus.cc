@@ -169,6 +169,20 @@ std::string FormatPrometheus(const AgentMetrics& metrics) {
     w.Sample("gotap_binary_info", BinaryLabels(b), "1", Label("go_version", b.go_version));
   }
 
+  if (metrics.spans) {
+    w.Family("gotap_spans_exported_total", "counter", "Spans the OTLP collector accepted.");
+    w.Sample("gotap_spans_exported_total", "", fmt::format("{}", metrics.spans->exported));
+    w.Family("gotap_spans_dropped_total", "counter",
+             "Spans that never reached the collector, by reason.");
+    for (const auto& [reason, n] : metrics.spans->dropped) {
+      w.Sample("gotap_spans_dropped_total", "", fmt::format("{}", n), Label("reason", reason));
+    }
+    w.Family("gotap_span_export_failures_total", "counter",
+             "OTLP requests that failed and were retried (no answer, 429 or 5xx).");
+    w.Sample("gotap_span_export_failures_total", "",
+             fmt::format("{}", metrics.spans->failed_requests));
+  }
+
   w.Family("gotap_start_time_seconds", "gauge", "When the agent started, in Unix seconds.");
   w.Sample("gotap_start_time_seconds", "", Number(metrics.start_time_seconds));
   w.Family("gotap_scrapes_total", "counter", "Requests for /metrics served before this one.");

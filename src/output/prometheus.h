@@ -38,10 +38,18 @@ struct BinaryMetrics {
   std::vector<std::pair<std::string, uint64_t>> lost;
 };
 
+// gotap serve --otlp: what became of the spans.
+struct SpanExportMetrics {
+  uint64_t exported = 0;
+  std::vector<std::pair<std::string, uint64_t>> dropped;  // by reason, listed at 0 too
+  uint64_t failed_requests = 0;                           // retried
+};
+
 struct AgentMetrics {
   std::vector<BinaryMetrics> binaries;
-  double start_time_seconds = 0;  // Unix time the agent started
-  uint64_t scrapes = 0;           // /metrics requests served before this one
+  std::optional<SpanExportMetrics> spans;  // when exporting spans
+  double start_time_seconds = 0;           // Unix time the agent started
+  uint64_t scrapes = 0;                    // /metrics requests served before this one
 };
 
 // The le bounds of gotap_call_duration_seconds, in ns, ascending (+Inf not included).

@@ -3,22 +3,9 @@
 #include <map>
 #include <utility>
 
+#include "serve/call_stats.h"
+
 namespace gotap::serve {
-namespace {
-
-// The program's counters that mean a probe hit or a call went uncounted, by reason.
-std::vector<std::pair<std::string, uint64_t>> LostByReason(const bpf::Counters& c) {
-  return {
-      {"histogram_full", c[GOTAP_CTR_HIST_FULL]},
-      {"no_goroutine", c[GOTAP_CTR_NO_GOROUTINE]},
-      {"preempted", c[GOTAP_CTR_PREEMPTED]},
-      {"shadow_stack_full", c[GOTAP_CTR_STACK_OVERFLOW] + c[GOTAP_CTR_STACK_MAP_FULL]},
-      {"unmatched_return", c[GOTAP_CTR_UNMATCHED_RETURN]},
-      {"bad_site", c[GOTAP_CTR_BAD_COOKIE]},
-  };
-}
-
-}  // namespace
 
 StatusOr<output::BinaryMetrics> ReadBinaryMetrics(const trace::TracePlan& plan,
                                                   const bpf::Session& session,
@@ -78,6 +65,7 @@ std::string MetricsBoard::Scrape(std::chrono::milliseconds wait) {
   published_.wait_for(lock, wait, [&] { return generation_ != asked_at; });
   output::AgentMetrics metrics;
   metrics.binaries.push_back(last_);
+  metrics.spans = spans_;
   metrics.start_time_seconds = start_time_seconds_;
   metrics.scrapes = scrapes_++;
   return output::FormatPrometheus(metrics);
@@ -88,10 +76,12 @@ bool MetricsBoard::Wanted() const {
   return wanted_;
 }
 
-void MetricsBoard::Publish(output::BinaryMetrics binary) {
+void MetricsBoard::Publish(output::BinaryMetrics binary,
+                           std::optional<output::SpanExportMetrics> spans) {
   {
     std::lock_guard lock(mu_);
     last_ = std::move(binary);
+    spans_ = std::move(spans);
     wanted_ = false;
     ++generation_;
   }

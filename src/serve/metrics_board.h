@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "bpf/session.h"
@@ -36,7 +37,8 @@ class MetricsBoard {
   // Run loop: true when a scrape is waiting for a reading.
   bool Wanted() const;
   // Run loop: publishes a reading and wakes the waiting scrapes.
-  void Publish(output::BinaryMetrics binary);
+  void Publish(output::BinaryMetrics binary,
+               std::optional<output::SpanExportMetrics> spans = std::nullopt);
   // The last reading published (empty functions before the first).
   output::BinaryMetrics Last() const;
 
@@ -48,6 +50,7 @@ class MetricsBoard {
   uint64_t generation_ = 0;
   uint64_t scrapes_ = 0;
   output::BinaryMetrics last_;
+  std::optional<output::SpanExportMetrics> spans_;
 };
 
 }  // namespace gotap::serve

@@ -1,0 +1,72 @@
+#include "serve/call_stats.h"
+
+#include <algorithm>
+
+namespace gotap::serve {
+
+std::vector<std::pair<std::string, uint64_t>> LostByReason(const bpf::Counters& c) {
+  return {
+      {"ring_full", c[GOTAP_CTR_RING_FULL]},
+      {"histogram_full", c[GOTAP_CTR_HIST_FULL]},
+      {"no_goroutine", c[GOTAP_CTR_NO_GOROUTINE]},
+      {"preempted", c[GOTAP_CTR_PREEMPTED]},
+      {"shadow_stack_full", c[GOTAP_CTR_STACK_OVERFLOW] + c[GOTAP_CTR_STACK_MAP_FULL]},
+      {"unmatched_return", c[GOTAP_CTR_UNMATCHED_RETURN]},
+      {"bad_site", c[GOTAP_CTR_BAD_COOKIE]},
+  };
+}
+
+CallStats::CallStats(const trace::TracePlan& plan) {
+  for (const trace::TracedFunction& fn : plan.functions) {
+    if (fn.quiet) continue;
+    if (!fn.untraced.empty() || fn.entry_only) {
+      ++untraced_;
+      continue;
+    }
+    by_name_[fn.name] = functions_.size();
+    functions_.push_back({fn.name, trace::ErrorResultWord(fn).has_value(),
+                          std::vector<uint64_t>(GOTAP_HIST_SLOTS, 0), 0});
+  }
+}
+
+void CallStats::Add(const output::CallEvent& e) {
+  if (e.kind != output::CallKind::kCall) return;
+  auto it = by_name_.find(e.func);
+  if (it == by_name_.end()) return;
+  PerFunction& f = functions_[it->second];
+  const uint64_t d = e.duration_ns;
+  f.slots[gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1)] += 1;
+  f.slots[GOTAP_HIST_SUM] += d;
+  uint64_t& min = f.slots[GOTAP_HIST_MIN];
+  if (min == 0 || d < min) min = d;
+  f.slots[GOTAP_HIST_MAX] = std::max(f.slots[GOTAP_HIST_MAX], d);
+  if (!f.counts_errors) return;
+  for (const decode::CapturedValue& v : e.results) {
+    if (v.type != nullptr && v.type->name == "error" &&
+        v.StateOf(0, 8) == decode::ByteState::kKnown && v.Word(0, 8) != 0) {
+      ++f.errors;
+      return;
+    }
+  }
+}
+
+output::BinaryMetrics CallStats::Read(const output::BinaryMetrics& labels,
+                                      const bpf::Counters& counters) const {
+  output::BinaryMetrics out;
+  out.binary = labels.binary;
+  out.service = labels.service;
+  out.go_version = labels.go_version;
+  out.functions_untraced = untraced_;
+  for (const PerFunction& f : functions_) {
+    output::FunctionMetrics m;
+    m.function = f.name;
+    m.calls = output::LatencyHistogram::FromSlots(f.name, f.slots);
+    m.counts_errors = f.counts_errors;
+    m.errors = f.errors;
+    out.functions.push_back(std::move(m));
+  }
+  out.lost = LostByReason(counters);
+  return out;
+}
+
+}  // namespace gotap::serve

@@ -1,0 +1,45 @@
+// gotap serve's metrics when every call reaches userspace (span export needs the records): the
+// same figures the kernel's histograms give in metrics-only mode, counted from the call events,
+// in the kernel's own buckets (gotap_hist_bucket).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bpf/session.h"
+#include "output/call_event.h"
+#include "output/prometheus.h"
+#include "trace/plan.h"
+
+namespace gotap::serve {
+
+class CallStats {
+ public:
+  explicit CallStats(const trace::TracePlan& plan);
+
+  // Counts a call that returned (kCall): its duration and, when the function returns an error,
+  // whether that error was non-nil. Other kinds have no duration and are not counted.
+  void Add(const output::CallEvent& e);
+
+  // The figures so far, with `labels`' binary, service and Go version, and the kernel's losses.
+  output::BinaryMetrics Read(const output::BinaryMetrics& labels,
+                             const bpf::Counters& counters) const;
+
+ private:
+  struct PerFunction {
+    std::string name;
+    bool counts_errors = false;
+    std::vector<uint64_t> slots;  // as Session::ReadHistogram's (buckets, sum, min, max)
+    uint64_t errors = 0;
+  };
+  std::vector<PerFunction> functions_;
+  std::map<std::string, size_t> by_name_;
+  uint64_t untraced_ = 0;
+};
+
+// The program's counters that mean a probe hit or a call went uncounted, by reason (Prometheus'
+// gotap_calls_lost_total), listed at 0 too.
+std::vector<std::pair<std::string, uint64_t>> LostByReason(const bpf::Counters& counters);
+
+}  // namespace gotap::serve

@@ -1,0 +1,45 @@
+#include "serve/export_sink.h"
+
+#include <signal.h>
+
+#include <cerrno>
+
+namespace gotap::serve {
+namespace {
+
+constexpr size_t kMaxResources = 4096;  // processes remembered before the exited ones go
+
+}  // namespace
+
+ExportSink::ExportSink(const trace::TracePlan& plan, ProgramIdentity identity, SpanBuilder& builder,
+                       OtlpExporter& exporter)
+    : stats_(plan), identity_(std::move(identity)), builder_(builder), exporter_(exporter) {}
+
+std::shared_ptr<const output::Attributes> ExportSink::ResourceOf(uint32_t pid) {
+  auto it = resources_.find(pid);
+  if (it != resources_.end()) return it->second;
+  if (resources_.size() >= kMaxResources) {
+    std::erase_if(resources_, [](const auto& entry) {
+      return kill(static_cast<pid_t>(entry.first), 0) != 0 && errno == ESRCH;
+    });
+  }
+  auto attributes = std::make_shared<output::Attributes>(output::Attributes{
+      {"service.name", identity_.service_name},
+      {"service.version", identity_.service_version},
+      {"process.pid", static_cast<int64_t>(pid)},
+      {"process.executable.path", identity_.executable_path},
+      {"process.runtime.name", std::string("go")},
+      {"process.runtime.version", identity_.go_version},
+      {"host.name", identity_.host_name},
+      {"telemetry.distro.name", std::string("gotap")},
+  });
+  resources_[pid] = attributes;
+  return attributes;
+}
+
+void ExportSink::Write(const output::CallEvent& e) {
+  stats_.Add(e);
+  if (auto span = builder_.Build(e)) exporter_.Add(ResourceOf(e.pid), std::move(*span));
+}
+
+}  // namespace gotap::serve

@@ -1,0 +1,271 @@
+// gotap serve --otlp against a real OpenTelemetry Collector (built from Debian's sources by
+// scripts/otelcol.sh) with the debug exporter: the spans it received nest as the program's calls
+// do, carry the arguments, and report non-nil errors with their messages; a collector that is
+// down, then restarted, loses no span, and the metrics say what happened to each one.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "go_matrix.h"
+#include "http_get.h"
+#include "trace_events.h"
+#include "trace_process.h"
+
+namespace gotap::testing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const std::string kCollector = std::string(GOTAP_SOURCE_DIR) + "/.cache/otelcol/otelcol-gotap";
+const std::string kConfigTemplate =
+    std::string(GOTAP_SOURCE_DIR) + "/tests/tools/otelcol/config.yaml.in";
+
+// One span as the collector's debug exporter printed it.
+struct ReceivedSpan {
+  std::string trace_id, parent_id, id, name, status_code, status_message;
+  std::map<std::string, std::string> attributes;  // key -> value as printed: Str(x), Int(3)
+};
+
+// Parses the debug exporter's detailed output (on the collector's stderr).
+std::vector<ReceivedSpan> ParseDebugSpans(const std::string& log) {
+  std::vector<ReceivedSpan> spans;
+  std::istringstream in(log);
+  static const std::regex field(
+      R"(^\s*(Trace ID|Parent ID|ID|Name|Status code|Status message)\s*: ?(.*)$)");
+  static const std::regex attribute(R"(^\s*-> ([^:]+): (.*)$)");
+  bool in_span = false;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (line.find("Span #") != std::string::npos) {
+      spans.emplace_back();
+      in_span = true;
+    } else if (line.find("ResourceSpans #") != std::string::npos ||
+               line.find("ScopeSpans #") != std::string::npos) {
+      in_span = false;
+    } else if (in_span && std::regex_match(line, m, field)) {
+      std::string key = m[1], value = m[2];
+      ReceivedSpan& s = spans.back();
+      if (key == "Trace ID") s.trace_id = value;
+      if (key == "Parent ID") s.parent_id = value;
+      if (key == "ID") s.id = value;
+      if (key == "Name") s.name = value;
+      if (key == "Status code") s.status_code = value;
+      if (key == "Status message") s.status_message = value;
+    } else if (in_span && std::regex_match(line, m, attribute)) {
+      spans.back().attributes[m[1]] = m[2];
+    }
+  }
+  return spans;
+}
+
+class Collector {
+ public:
+  explicit Collector(uint16_t port) : port_(port) {
+    config_ = ::testing::TempDir() + fmt::format("gotap-otelcol-{}-{}.yaml", getpid(), port);
+    log_file_ = config_ + ".log";
+    std::string text = ReadText(kConfigTemplate);
+    text = std::regex_replace(text, std::regex("@PORT@"), std::to_string(port));
+    std::ofstream(config_) << text;
+  }
+  ~Collector() {
+    Stop();
+    std::filesystem::remove(config_);
+    std::filesystem::remove(log_file_);
+  }
+
+  // Starts the collector and waits until its OTLP port answers. Its log goes to a file: the
+  // debug exporter writes every span before the export is answered, so a pipe nobody drains
+  // would stall the exports.
+  bool Start() {
+    process_ = ChildProcess::Start(
+        {"/bin/sh", "-c",
+         fmt::format("exec {} --config {} >>{} 2>&1", kCollector, config_, log_file_)});
+    auto deadline = std::chrono::steady_clock::now() + seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (HttpGet(port_, "/").status != 0) return true;
+      std::this_thread::sleep_for(milliseconds(100));
+    }
+    return false;
+  }
+
+  // Stops it and returns everything it logged.
+  std::string Stop() {
+    if (!process_) return ReadText(log_file_);
+    process_->Signal(SIGTERM);
+    process_->Wait(seconds(30));
+    process_.reset();
+    return ReadText(log_file_);
+  }
+
+ private:
+  uint16_t port_;
+  std::string config_;
+  std::string log_file_;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+// The value inside Str(...) / Int(...).
+std::string Inner(const std::string& printed) {
+  size_t open = printed.find('(');
+  return open == std::string::npos ? printed : printed.substr(open + 1, printed.size() - open - 2);
+}
+
+// The value of the series `series` (name and labels as printed) in the agent's /metrics.
+std::optional<double> MetricSample(uint16_t port, const std::string& series) {
+  std::string body = HttpGet(port, "/metrics").body;
+  size_t at = body.find("\n" + series + " ");
+  if (at == std::string::npos) return std::nullopt;
+  return std::stod(body.substr(at + series.size() + 2));
+}
+
+TEST(ServeOtlpBpf, SpansNestAsTheProgramCallsAndCarryErrors) {
+  ASSERT_TRUE(std::filesystem::exists(kCollector))
+      << kCollector << " is missing: scripts/otelcol.sh (run by setup) builds it";
+  const uint16_t port = FreeLoopbackPort();
+  Collector collector(port);
+  ASSERT_TRUE(collector.Start()) << collector.Stop();
+
+  const std::string calltree = MatrixPath("calltree", {"1.27", "default"});
+  const std::string adder = MatrixPath("adder", {"1.19", "stripped"});
+  auto serve_calltree = ChildProcess::Start({GOTAP_BINARY, "serve", "--metrics", "127.0.0.1:0",
+                                             "--otlp", fmt::format("http://127.0.0.1:{}", port),
+                                             calltree, "main.outer", "main.middle", "main.leaf"});
+  auto serve_adder = ChildProcess::Start({GOTAP_BINARY, "serve", "--metrics", "127.0.0.1:0",
+                                          "--otlp", fmt::format("http://127.0.0.1:{}", port), adder,
+                                          "main.check(key string, value string) error"});
+  for (auto* s : {serve_calltree.get(), serve_adder.get()}) {
+    ASSERT_TRUE(s->WaitForLine(Stream::kErr, "gotap: serving", seconds(60))) << s->err();
+  }
+  // Other processes of these fixtures (other tests) would add spans: only ours are counted
+  // below, by pid.
+  auto run = [](const std::vector<std::string>& argv) {
+    auto p = ChildProcess::Start(argv);
+    auto st = p->Wait(seconds(60));
+    EXPECT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << p->err();
+    return p->pid();
+  };
+  pid_t tree_pid = run({calltree, "-g", "3", "-pause", "1ms"});
+  pid_t adder_pid = run({adder, "-check", "-n", "8"});
+  for (auto* s : {serve_calltree.get(), serve_adder.get()}) {
+    s->Signal(SIGTERM);
+    auto st = s->Wait(seconds(30));
+    ASSERT_TRUE(st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0) << s->err();
+    EXPECT_NE(s->err().find("0 rejected by the collector, 0 dropped (queue full), 0 dropped at "
+                            "exit"),
+              std::string::npos)
+        << s->err();
+  }
+  std::vector<ReceivedSpan> spans = ParseDebugSpans(collector.Stop());
+
+  // calltree: per worker w, outer(w) { middle(w, 0) { leaf(10w) } middle(w, 1) { leaf(10w+1) } }.
+  std::map<std::string, const ReceivedSpan*> by_id;
+  std::vector<const ReceivedSpan*> tree;
+  std::vector<const ReceivedSpan*> checks;
+  for (const ReceivedSpan& s : spans) {
+    by_id[s.id] = &s;
+    if (s.name.rfind("main.check", 0) == 0) checks.push_back(&s);
+    if (s.name == "main.outer" || s.name == "main.middle" || s.name == "main.leaf") {
+      tree.push_back(&s);
+    }
+  }
+  ASSERT_EQ(tree.size(), 15u) << "3 workers x (outer, 2 middle, 2 leaf)";
+  std::set<std::string> traces;
+  for (const ReceivedSpan* s : tree) {
+    SCOPED_TRACE(s->name + " " + s->id);
+    if (s->name == "main.outer") {
+      EXPECT_EQ(s->parent_id, "");
+      traces.insert(s->trace_id);
+      continue;
+    }
+    ASSERT_TRUE(by_id.count(s->parent_id)) << "parent " << s->parent_id << " not received";
+    const ReceivedSpan* parent = by_id[s->parent_id];
+    EXPECT_EQ(parent->trace_id, s->trace_id);
+    const std::string w = Inner(s->name == "main.middle" ? s->attributes.at("gotap.arg.w")
+                                                         : parent->attributes.at("gotap.arg.w"));
+    if (s->name == "main.middle") {
+      EXPECT_EQ(parent->name, "main.outer");
+      EXPECT_EQ(Inner(parent->attributes.at("gotap.arg.w")), w);
+    } else {
+      EXPECT_EQ(parent->name, "main.middle");
+      // leaf(10w + i) runs inside middle(w, i).
+      EXPECT_EQ(Inner(s->attributes.at("gotap.arg.x")),
+                std::to_string(10 * std::stoi(w) +
+                               std::stoi(Inner(parent->attributes.at("gotap.arg.i")))));
+    }
+    EXPECT_EQ(Inner(s->attributes.at("go.goroutine.id")),
+              Inner(parent->attributes.at("go.goroutine.id")));
+  }
+  EXPECT_EQ(traces.size(), 3u) << "one trace per worker";
+
+  // adder -check -n 8: values alice, bob, carol, "" twice over; the empty ones return the error.
+  ASSERT_EQ(checks.size(), 8u);
+  int errors = 0;
+  for (const ReceivedSpan* s : checks) {
+    bool empty = s->attributes.at("gotap.arg.value") == "Str(\"\")";
+    EXPECT_EQ(s->status_code == "Error", empty) << s->attributes.at("gotap.arg.value");
+    if (empty) {
+      ++errors;
+      EXPECT_EQ(s->status_message, "empty value");
+    }
+  }
+  EXPECT_EQ(errors, 2);
+  (void)tree_pid;
+  (void)adder_pid;
+}
+
+// The collector is down when the calls happen and comes up later: the spans wait in the queue
+// and arrive, retried with backoff; the failures are counted, nothing is dropped.
+TEST(ServeOtlpBpf, CollectorDownThenUpLosesNothing) {
+  ASSERT_TRUE(std::filesystem::exists(kCollector)) << kCollector;
+  const uint16_t port = FreeLoopbackPort();
+  const std::string adder = MatrixPath("adder", {"1.27", "default"});
+  auto serve = ChildProcess::Start({GOTAP_BINARY, "serve", "--metrics", "127.0.0.1:0", "--otlp",
+                                    fmt::format("http://127.0.0.1:{}", port), adder, "main.check"});
+  auto line = serve->WaitForLine(Stream::kErr, "metrics at http://", seconds(30));
+  ASSERT_TRUE(line) << serve->err();
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*line, m, std::regex(R"(:(\d+)/metrics)")));
+  const uint16_t metrics_port = static_cast<uint16_t>(std::stoul(m[1]));
+  ASSERT_TRUE(serve->WaitForLine(Stream::kErr, "gotap: serving", seconds(60))) << serve->err();
+
+  auto p = ChildProcess::Start({adder, "-check", "-n", "1000"});
+  ASSERT_TRUE(p->Wait(seconds(60)));
+  // Wait until at least one export attempt failed (nobody listens on the port).
+  std::optional<double> failures;
+  for (int i = 0; i < 100 && !(failures && *failures > 0); ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    failures = MetricSample(metrics_port, "gotap_span_export_failures_total");
+  }
+  ASSERT_TRUE(failures && *failures > 0) << HttpGet(metrics_port, "/metrics").body;
+  EXPECT_EQ(MetricSample(metrics_port, "gotap_spans_exported_total"), 0);
+
+  Collector collector(port);
+  ASSERT_TRUE(collector.Start()) << collector.Stop();
+  std::optional<double> exported;
+  for (int i = 0; i < 200 && exported != 1000; ++i) {
+    std::this_thread::sleep_for(milliseconds(100));
+    exported = MetricSample(metrics_port, "gotap_spans_exported_total");
+  }
+  EXPECT_EQ(exported, 1000) << HttpGet(metrics_port, "/metrics").body;
+  EXPECT_EQ(MetricSample(metrics_port, "gotap_spans_dropped_total{reason=\"queue_full\"}"), 0);
+  serve->Signal(SIGTERM);
+  ASSERT_TRUE(serve->Wait(seconds(30)));
+  std::vector<ReceivedSpan> spans = ParseDebugSpans(collector.Stop());
+  size_t checks = std::count_if(spans.begin(), spans.end(),
+                                [](const ReceivedSpan& s) { return s.name == "main.check"; });
+  EXPECT_EQ(checks, 1000u);
+}
+
+}  // namespace
+}  // namespace gotap::testing
