@@ -116,9 +116,9 @@ std::optional<double> SampleOf(const std::string& body, const std::string& serie
 // A private copy of `fixture`: uprobes follow the file, so other tests running the same fixture
 // at the same time would be counted too.
 std::string PrivateCopy(const std::string& fixture) {
-  std::string copy = ::testing::TempDir() +
-                     fmt::format("gotap-serve-{}-{}", getpid(),
-                                 std::filesystem::path(fixture).filename().string());
+  std::string copy =
+      ::testing::TempDir() + fmt::format("gotap-serve-{}-{}", getpid(),
+                                         std::filesystem::path(fixture).filename().string());
   std::filesystem::copy_file(fixture, copy, std::filesystem::copy_options::overwrite_existing);
   std::filesystem::permissions(copy, std::filesystem::perms::owner_all);
   return copy;
