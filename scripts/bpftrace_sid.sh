@@ -44,6 +44,10 @@ die() {
   exit 1
 }
 
+mounts_tag=bpftrace_sid
+# shellcheck source=scripts/mounts.sh
+source "$repo_root/scripts/mounts.sh"
+
 # The root's bpftrace version ("0.27.1"), or nothing. No mounts needed for --version.
 root_version() {
   [[ -x $1/usr/bin/bpftrace ]] || return 0
@@ -55,20 +59,6 @@ is_ready() {
   local v
   v=$(root_version "$root")
   [[ $v == "$want" || $v == "$want".* ]]
-}
-
-# Mount points under DIR, deepest first.
-mounts_under() {
-  awk -v d="$1" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r
-}
-
-unmount_all() {
-  local m
-  while read -r m; do
-    [[ -n $m ]] || continue
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
-      echo "bpftrace_sid: cannot unmount $m" >&2
-  done < <(mounts_under "$1")
 }
 
 setup() {
@@ -166,13 +156,6 @@ run() {
   child=$!
   while kill -0 "$child" 2>/dev/null; do wait "$child" && status=0 || status=$?; done
   return "$status"
-}
-
-# remove_tree DIR — deletes a root, never what a bind mount left in it shows (/dev, /sys, /work).
-remove_tree() {
-  unmount_all "$1"
-  [[ -z $(mounts_under "$1") ]] || die "still mounted under $1: $(mounts_under "$1" | xargs)"
-  rm -rf --one-file-system "$1"
 }
 
 teardown() {

@@ -42,31 +42,14 @@ die() {
   exit 1
 }
 
+mounts_tag=otelcol
+# shellcheck source=scripts/mounts.sh
+source "$repo_root/scripts/mounts.sh"
+
 # The binary's --version line ("otelcol-gotap version 0.152.0-1"), or nothing.
 bin_version() {
   [[ -x $1 ]] || return 0
   "$1" --version 2>/dev/null | head -1
-}
-
-# Mount points under DIR, deepest first.
-mounts_under() {
-  awk -v d="$1" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r
-}
-
-unmount_all() {
-  local m
-  while read -r m; do
-    [[ -n $m ]] || continue
-    umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null ||
-      echo "otelcol: cannot unmount $m" >&2
-  done < <(mounts_under "$1")
-}
-
-# remove_tree DIR — deletes a root, never what a mount left in it shows.
-remove_tree() {
-  unmount_all "$1"
-  [[ -z $(mounts_under "$1") ]] || die "still mounted under $1: $(mounts_under "$1" | xargs)"
-  rm -rf --one-file-system "$1"
 }
 
 # The last lines of the log, on one line, for an error message.

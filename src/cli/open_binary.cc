@@ -17,6 +17,20 @@ std::unique_ptr<gobin::Binary> OpenBinaryOrReport(const std::string& path, std::
   return std::move(binary).value();
 }
 
+StatusOr<std::vector<probe::Selector>> ParseSelectors(const std::vector<std::string>& texts,
+                                                      std::string_view what) {
+  std::vector<probe::Selector> selectors;
+  for (const std::string& text : texts) {
+    auto selector = probe::ParseSelector(text);
+    if (!selector.ok()) {
+      return InvalidArgument("bad {} '{}': {}", what, EscapeForTerminal(text),
+                             EscapeForTerminal(selector.status().message()));
+    }
+    selectors.push_back(std::move(selector).value());
+  }
+  return selectors;
+}
+
 int WrittenOrReport(std::ostream& out, std::ostream& err) {
   Status written = CheckWritten(out);
   if (written.ok()) return kExitOk;

@@ -7,13 +7,21 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "gobin/binary.h"
+#include "probe/selector.h"
 
 namespace gotap::cli {
 
 // On failure prints "gotap: PATH: reason" to `err` and returns nullptr (exit code 2).
 std::unique_ptr<gobin::Binary> OpenBinaryOrReport(const std::string& path, std::ostream& err);
+
+// Parses probe selectors; InvalidArgument "bad WHAT 'TEXT': reason" (escaped, one line) for
+// the first that does not parse. `what` names the option: "probe", "--ctx-from".
+StatusOr<std::vector<probe::Selector>> ParseSelectors(const std::vector<std::string>& texts,
+                                                      std::string_view what);
 
 // kExitOk once everything written to `out` reached it; otherwise prints "gotap: cannot write
 // NAME: reason" to `err` and returns kExitFailure.

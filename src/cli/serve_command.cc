@@ -149,15 +149,9 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
     probes.push_back("main.*");
     err << "gotap: no probe given; serving 'main.*'\n";
   }
-  std::vector<probe::Selector> selectors;
-  for (const std::string& text : probes) {
-    auto selector = probe::ParseSelector(text);
-    if (!selector.ok()) {
-      return fail(kExitBadInput, fmt::format("bad probe '{}': {}", EscapeForTerminal(text),
-                                             EscapeForTerminal(selector.status().message())));
-    }
-    selectors.push_back(std::move(selector).value());
-  }
+  auto parsed = ParseSelectors(probes, "probe");
+  if (!parsed.ok()) return fail(kExitBadInput, parsed.status().message());
+  const std::vector<probe::Selector> selectors = std::move(parsed).value();
   trace::RunLimits limits;
   if (!options.duration.empty()) {
     auto d = ParseSeconds(options.duration);

@@ -90,29 +90,17 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
 
   std::unique_ptr<gobin::Binary> binary = OpenBinaryOrReport(target.binary_path, err);
   if (!binary) return kExitBadInput;
-  std::vector<probe::Selector> selectors;
-  for (const std::string& text : probes) {
-    auto selector = probe::ParseSelector(text);
-    if (!selector.ok()) {
-      return fail(kExitBadInput, fmt::format("bad probe '{}': {}", EscapeForTerminal(text),
-                                             EscapeForTerminal(selector.status().message())));
-    }
-    selectors.push_back(std::move(selector).value());
-  }
+  auto selectors = ParseSelectors(probes, "probe");
+  if (!selectors.ok()) return fail(kExitBadInput, selectors.status().message());
   trace::PlanOptions plan_options;
   plan_options.string_length = static_cast<uint16_t>(options.string_length);
   plan_options.ctx_key = options.ctx_key;
-  for (const std::string& text : options.ctx_from) {
-    auto selector = probe::ParseSelector(text);
-    if (!selector.ok()) {
-      return fail(kExitBadInput, fmt::format("bad --ctx-from '{}': {}", EscapeForTerminal(text),
-                                             EscapeForTerminal(selector.status().message())));
-    }
-    plan_options.ctx_from.push_back(std::move(selector).value());
-  }
+  auto lenders = ParseSelectors(options.ctx_from, "--ctx-from");
+  if (!lenders.ok()) return fail(kExitBadInput, lenders.status().message());
+  plan_options.ctx_from = std::move(lenders).value();
   plan_options.count_only = options.count;
   plan_options.histogram = options.latency;
-  auto plan = trace::PlanTrace(*binary, selectors, plan_options);
+  auto plan = trace::PlanTrace(*binary, *selectors, plan_options);
   if (!plan.ok()) {
     int code = plan.status().code() == StatusCode::kUnsupported ? kExitFailure : kExitBadInput;
     return fail(code, EscapeForTerminal(plan.status().message()));
