@@ -16,113 +16,15 @@
 
 #include "go_matrix.h"
 #include "http_get.h"
+#include "serve_peers.h"
 #include "trace_events.h"
 #include "trace_process.h"
 
 namespace gotap::testing {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-constexpr const char* kPrometheus = "/usr/bin/prometheus";
 constexpr const char* kPromtool = "/usr/bin/promtool";
 constexpr const char* kCheckSignature = "main.check(key string, value string) error";
-
-// A Prometheus server with one job scraping gotap every second, in its own temporary folder.
-class PrometheusServer {
- public:
-  static std::unique_ptr<PrometheusServer> Start(uint16_t target_port) {
-    auto p = std::unique_ptr<PrometheusServer>(new PrometheusServer());
-    p->dir_ = ::testing::TempDir() + fmt::format("gotap-prometheus-{}", getpid());
-    std::filesystem::remove_all(p->dir_);
-    std::filesystem::create_directories(p->dir_ + "/data");
-    std::ofstream(p->dir_ + "/prometheus.yml")
-        << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        << "scrape_configs:\n  - job_name: gotap\n    static_configs:\n"
-        << fmt::format("      - targets: ['127.0.0.1:{}']\n", target_port);
-    p->port_ = FreeLoopbackPort();
-    p->process_ = ChildProcess::Start({kPrometheus, "--config.file=" + p->dir_ + "/prometheus.yml",
-                                       "--storage.tsdb.path=" + p->dir_ + "/data",
-                                       fmt::format("--web.listen-address=127.0.0.1:{}", p->port_),
-                                       "--log.level=warn"});
-    return p;
-  }
-
-  ~PrometheusServer() {
-    process_->Signal(SIGTERM);
-    process_->Wait(seconds(20));
-    std::filesystem::remove_all(dir_);
-  }
-
-  // The value of a PromQL query that yields one sample; nullopt while it yields none.
-  std::optional<double> Query(const std::string& promql) {
-    HttpReply r = HttpGet(port_, "/api/v1/query?query=" + UrlEncode(promql));
-    if (r.status != 200) return std::nullopt;
-    Json j = Json::parse(r.body, nullptr, false);
-    if (j.is_discarded() || j["status"] != "success") return std::nullopt;
-    const Json& result = j["data"]["result"];
-    if (j["data"]["resultType"] == "scalar") return std::stod(result[1].get<std::string>());
-    if (!result.is_array() || result.size() != 1) return std::nullopt;
-    return std::stod(result[0]["value"][1].get<std::string>());
-  }
-
-  // Polls the query until it yields `want` (the scrape after the programs ended) or 30 s pass;
-  // returns the last value seen.
-  std::optional<double> QueryUntil(const std::string& promql, double want) {
-    auto deadline = std::chrono::steady_clock::now() + seconds(30);
-    std::optional<double> v;
-    while (std::chrono::steady_clock::now() < deadline) {
-      v = Query(promql);
-      if (v && *v == want) return v;
-      std::this_thread::sleep_for(milliseconds(250));
-    }
-    return v;
-  }
-
-  std::string log() const { return process_->err(); }
-
- private:
-  PrometheusServer() = default;
-  std::string dir_;
-  uint16_t port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
-};
-
-// Runs `argv` to its end and returns its stdout.
-std::string RunProgram(const std::vector<std::string>& argv) {
-  auto p = ChildProcess::Start(argv);
-  auto status = p->Wait(seconds(120));
-  EXPECT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-      << argv[0] << ": " << (status ? DescribeStatus(*status) : "timeout") << " " << p->err();
-  return p->out();
-}
-
-// The port of "gotap: metrics at http://127.0.0.1:PORT/metrics".
-uint16_t MetricsPort(ChildProcess& serve) {
-  auto line = serve.WaitForLine(Stream::kErr, "metrics at http://", seconds(30));
-  std::smatch m;
-  if (!line || !std::regex_search(*line, m, std::regex(R"(:(\d+)/metrics)"))) return 0;
-  return static_cast<uint16_t>(std::stoul(m[1]));
-}
-
-// The value of the sample named exactly `series` in a /metrics body.
-std::optional<double> SampleOf(const std::string& body, const std::string& series) {
-  size_t at = body.find("\n" + series + " ");
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(body.substr(at + series.size() + 2));
-}
-
-// A private copy of `fixture`: uprobes follow the file, so other tests running the same fixture
-// at the same time would be counted too.
-std::string PrivateCopy(const std::string& fixture) {
-  std::string copy =
-      ::testing::TempDir() + fmt::format("gotap-serve-{}-{}", getpid(),
-                                         std::filesystem::path(fixture).filename().string());
-  std::filesystem::copy_file(fixture, copy, std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::permissions(copy, std::filesystem::perms::owner_all);
-  return copy;
-}
 
 void ServeUnderPrometheus(const std::string& fixture) {
   const std::string binary = PrivateCopy(fixture);

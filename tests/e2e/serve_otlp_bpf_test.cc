@@ -18,115 +18,17 @@
 
 #include "go_matrix.h"
 #include "http_get.h"
+#include "serve_peers.h"
 #include "trace_events.h"
 #include "trace_process.h"
 
 namespace gotap::testing {
 namespace {
 
-using std::chrono::milliseconds;
-using std::chrono::seconds;
-
-const std::string kCollector = std::string(GOTAP_SOURCE_DIR) + "/.cache/otelcol/otelcol-gotap";
-const std::string kConfigTemplate =
-    std::string(GOTAP_SOURCE_DIR) + "/tests/tools/otelcol/config.yaml.in";
-
-// One span as the collector's debug exporter printed it.
-struct ReceivedSpan {
-  std::string trace_id, parent_id, id, name, status_code, status_message;
-  std::map<std::string, std::string> attributes;  // key -> value as printed: Str(x), Int(3)
-};
-
-// Parses the debug exporter's detailed output (on the collector's stderr).
-std::vector<ReceivedSpan> ParseDebugSpans(const std::string& log) {
-  std::vector<ReceivedSpan> spans;
-  std::istringstream in(log);
-  static const std::regex field(
-      R"(^\s*(Trace ID|Parent ID|ID|Name|Status code|Status message)\s*: ?(.*)$)");
-  static const std::regex attribute(R"(^\s*-> ([^:]+): (.*)$)");
-  bool in_span = false;
-  for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    if (line.find("Span #") != std::string::npos) {
-      spans.emplace_back();
-      in_span = true;
-    } else if (line.find("ResourceSpans #") != std::string::npos ||
-               line.find("ScopeSpans #") != std::string::npos) {
-      in_span = false;
-    } else if (in_span && std::regex_match(line, m, field)) {
-      std::string key = m[1], value = m[2];
-      ReceivedSpan& s = spans.back();
-      if (key == "Trace ID") s.trace_id = value;
-      if (key == "Parent ID") s.parent_id = value;
-      if (key == "ID") s.id = value;
-      if (key == "Name") s.name = value;
-      if (key == "Status code") s.status_code = value;
-      if (key == "Status message") s.status_message = value;
-    } else if (in_span && std::regex_match(line, m, attribute)) {
-      spans.back().attributes[m[1]] = m[2];
-    }
-  }
-  return spans;
-}
-
-class Collector {
- public:
-  explicit Collector(uint16_t port) : port_(port) {
-    config_ = ::testing::TempDir() + fmt::format("gotap-otelcol-{}-{}.yaml", getpid(), port);
-    log_file_ = config_ + ".log";
-    std::string text = ReadText(kConfigTemplate);
-    text = std::regex_replace(text, std::regex("@PORT@"), std::to_string(port));
-    std::ofstream(config_) << text;
-  }
-  ~Collector() {
-    Stop();
-    std::filesystem::remove(config_);
-    std::filesystem::remove(log_file_);
-  }
-
-  // Starts the collector and waits until its OTLP port answers. Its log goes to a file: the
-  // debug exporter writes every span before the export is answered, so a pipe nobody drains
-  // would stall the exports.
-  bool Start() {
-    process_ = ChildProcess::Start(
-        {"/bin/sh", "-c",
-         fmt::format("exec {} --config {} >>{} 2>&1", kCollector, config_, log_file_)});
-    auto deadline = std::chrono::steady_clock::now() + seconds(30);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (HttpGet(port_, "/").status != 0) return true;
-      std::this_thread::sleep_for(milliseconds(100));
-    }
-    return false;
-  }
-
-  // Stops it and returns everything it logged.
-  std::string Stop() {
-    if (!process_) return ReadText(log_file_);
-    process_->Signal(SIGTERM);
-    process_->Wait(seconds(30));
-    process_.reset();
-    return ReadText(log_file_);
-  }
-
- private:
-  uint16_t port_;
-  std::string config_;
-  std::string log_file_;
-  std::unique_ptr<ChildProcess> process_;
-};
-
 // The value inside Str(...) / Int(...).
 std::string Inner(const std::string& printed) {
   size_t open = printed.find('(');
   return open == std::string::npos ? printed : printed.substr(open + 1, printed.size() - open - 2);
-}
-
-// The value of the series `series` (name and labels as printed) in the agent's /metrics.
-std::optional<double> MetricSample(uint16_t port, const std::string& series) {
-  std::string body = HttpGet(port, "/metrics").body;
-  size_t at = body.find("\n" + series + " ");
-  if (at == std::string::npos) return std::nullopt;
-  return std::stod(body.substr(at + series.size() + 2));
 }
 
 TEST(ServeOtlpBpf, SpansNestAsTheProgramCallsAndCarryErrors) {
