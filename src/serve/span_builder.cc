@@ -5,6 +5,7 @@
 #include "base/utf8.h"
 #include "decode/iface_render.h"
 #include "decode/render.h"
+#include "decode/trace_context.h"
 
 namespace gotap::serve {
 namespace {
@@ -33,6 +34,18 @@ std::optional<std::string> NonNilError(const decode::CapturedValue& v) {
     if (auto message = decode::ErrorMessage(node->second)) return message;
   }
   return decode::RenderText(v);
+}
+
+// The W3C trace position in the call's context arguments (its own ctx, or the one --ctx-from
+// lent it), if one carries a traceparent value.
+std::optional<decode::TraceParent> CallersTrace(const output::CallEvent& e) {
+  for (const decode::CapturedValue& v : e.args) {
+    if (v.type == nullptr || v.type->name != "context.Context") continue;
+    auto node = v.ifaces.find(0);
+    if (node == v.ifaces.end()) continue;
+    if (auto tp = decode::FindTraceParent(node->second)) return tp;
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -91,6 +104,18 @@ std::optional<output::Span> SpanBuilder::Build(const output::CallEvent& e) {
     span.span_id = NewSpanId();
   }
   if (e.level > 0) span.parent_span_id = Reserve(e.pid, lane, e.level - 1).span;
+  // Joined to the program's trace: its trace id, and (for an outermost call) its span as the
+  // parent. The ancestors still to come join too; spans already sent keep theirs.
+  if (auto caller = CallersTrace(e)) {
+    span.trace_id = caller->trace_id;
+    if (e.level == 0) span.parent_span_id = caller->span_id;
+    for (uint32_t level = 0; level < e.level; ++level) {
+      if (auto it = pending_.find({e.pid, lane, level}); it != pending_.end()) {
+        it->second.trace = caller->trace_id;
+      }
+    }
+    span.attributes.emplace_back("gotap.joined", std::string("traceparent"));
+  }
 
   span.name = e.func;
   span.start_unix_ns = e.ts_ns;

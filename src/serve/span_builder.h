@@ -8,6 +8,10 @@
 // goroutine, level) from level 0 down, sharing one trace id. The ancestor's own record, the next
 // one at that level on that goroutine, takes the reserved ids. Every span is exported as soon as
 // its call ends.
+//
+// A call whose context.Context argument carries a W3C traceparent value joins the program's
+// trace: its span takes that trace id, and an outermost call takes the program's span as its
+// parent, so gotap's spans hang inside the program's own traces.
 #pragma once
 
 #include <cstdint>

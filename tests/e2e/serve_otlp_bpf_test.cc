@@ -126,6 +126,72 @@ TEST(ServeOtlpBpf, SpansNestAsTheProgramCallsAndCarryErrors) {
   (void)adder_pid;
 }
 
+// Joined to the program's traces: a request whose context carries a W3C traceparent value gets
+// spans with that trace id, the outermost traced call hanging under the program's span. The
+// program prints each request's traceparent (the ground truth).
+void ExpectSpansJoinTraceparents(const std::string& fixture,
+                                 const std::vector<std::string>& probes) {
+  ASSERT_TRUE(std::filesystem::exists(kCollector)) << kCollector;
+  const std::string binary = PrivateCopy(fixture);
+  const uint16_t port = FreeLoopbackPort();
+  Collector collector(port);
+  ASSERT_TRUE(collector.Start()) << collector.Stop();
+  std::vector<std::string> argv = {GOTAP_BINARY, "serve",
+                                   "--metrics",  "127.0.0.1:0",
+                                   "--otlp",     fmt::format("http://127.0.0.1:{}", port),
+                                   binary};
+  argv.insert(argv.end(), probes.begin(), probes.end());
+  auto serve = ChildProcess::Start(argv);
+  ASSERT_TRUE(serve->WaitForLine(Stream::kErr, "gotap: serving 2 functions", seconds(60)))
+      << serve->err();
+  std::string out = RunProgram({binary, "-n", "6"});
+  serve->Signal(SIGTERM);
+  ASSERT_TRUE(serve->Wait(seconds(30))) << serve->err();
+  std::vector<ReceivedSpan> spans = ParseDebugSpans(collector.Stop());
+  std::filesystem::remove(binary);
+
+  std::map<std::string, std::pair<std::string, std::string>> program;  // id -> trace, span
+  std::regex request(R"(request (\d+) traceparent 00-([0-9a-f]{32})-([0-9a-f]{16})-01)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), request);
+       it != std::sregex_iterator(); ++it) {
+    program[(*it)[1]] = {(*it)[2], (*it)[3]};
+  }
+  ASSERT_EQ(program.size(), 6u) << out;
+  std::map<std::string, const ReceivedSpan*> handles;  // id -> span
+  for (const ReceivedSpan& s : spans) {
+    if (s.name == "main.handle") handles[Inner(s.attributes.at("gotap.arg.id"))] = &s;
+  }
+  ASSERT_EQ(handles.size(), 6u);
+  int steps = 0;
+  for (const ReceivedSpan& s : spans) {
+    const std::string id = Inner(s.attributes.at("gotap.arg.id"));
+    SCOPED_TRACE(s.name + " id " + id);
+    ASSERT_TRUE(program.count(id));
+    const auto& [trace, parent] = program[id];
+    EXPECT_EQ(s.trace_id, trace);
+    if (s.name == "main.handle") {
+      EXPECT_EQ(s.parent_id, parent) << "the program's span is the parent";
+    } else {
+      EXPECT_EQ(s.name, "main.step");
+      EXPECT_EQ(s.parent_id, handles[id]->id);
+      EXPECT_EQ(s.status_code == "Error", std::stoi(id) % 3 == 0);
+      ++steps;
+    }
+  }
+  EXPECT_EQ(steps, 6);
+}
+
+TEST(ServeOtlpBpf, SpansJoinTheProgramsTraceparentGo127) {
+  ExpectSpansJoinTraceparents(MatrixPath("traceparent", {"1.27", "default"}),
+                              {"main.handle", "main.step"});
+}
+
+TEST(ServeOtlpBpf, SpansJoinTheProgramsTraceparentGo119Stripped) {
+  ExpectSpansJoinTraceparents(MatrixPath("traceparent", {"1.19", "stripped"}),
+                              {"main.handle(ctx context.Context, id int) error",
+                               "main.step(ctx context.Context, id int) error"});
+}
+
 // The collector is down when the calls happen and comes up later: the spans wait in the queue
 // and arrive, retried with backoff; the failures are counted, nothing is dropped.
 TEST(ServeOtlpBpf, CollectorDownThenUpLosesNothing) {

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "decode/trace_context.h"
 #include "output/otlp_json.h"
 #include "serve/http_client.h"
 #include "serve/span_builder.h"
@@ -80,6 +81,58 @@ TEST(SpanBuilder, ReservationsAreBounded) {
   for (uint64_t g = 1; g <= 10; ++g) b.Build(Call("main.leaf", g, 1, 1, 1));
   EXPECT_EQ(b.pending(), 4u);
   EXPECT_EQ(b.evicted(), 6u);
+}
+
+TEST(TraceContext, ParsesW3cTraceparentVersion00Only) {
+  auto tp = decode::ParseTraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+  ASSERT_TRUE(tp);
+  EXPECT_EQ(output::HexId(tp->trace_id), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(output::HexId(tp->span_id), "b7ad6b7169203331");
+  for (const char* bad :
+       {"", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331",
+        "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",  // other version
+        "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",  // uppercase
+        "00-00000000000000000000000000000000-b7ad6b7169203331-01",  // zero trace id
+        "00-0af7651916cd43dd8448eb211c80319c-0000000000000000-01",  // zero span id
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-0g",  // bad flags
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333x-01",
+        "00_0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-"}) {
+    EXPECT_FALSE(decode::ParseTraceParent(bad)) << bad;
+  }
+}
+
+TEST(SpanBuilder, JoinsTheTraceOfAContextTraceparent) {
+  // A context{value key="00-…"} as the walk delivers it: a valueCtx node whose value child is a
+  // plain string node.
+  static const decode::IfaceType kString{"string", decode::RtKind::kString, 16, false, nullptr};
+  static const dwarf::Type* ctx_type = [] {
+    static dwarf::Type t;
+    t.name = "context.Context";
+    t.size = 16;
+    return &t;
+  }();
+  decode::IfaceNode value;
+  value.type_addr = 1;
+  value.type = &kString;
+  value.strings.push_back({"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", 55, false});
+  decode::IfaceNode ctx;
+  ctx.type_addr = 2;
+  ctx.children.emplace_back(2, value);
+  auto arg = decode::CapturedValue::Make("ctx", ctx_type, decode::ByteState::kKnown);
+  arg.ifaces.emplace(0, ctx);
+
+  SpanBuilder b({}, 5);
+  output::CallEvent inner = Call("main.step", 9, 1, 20, 5);
+  inner.args.push_back(arg);
+  output::CallEvent outer = Call("main.handle", 9, 0, 10, 30);
+  outer.args.push_back(arg);
+  auto step = b.Build(inner);
+  auto handle = b.Build(outer);
+  EXPECT_EQ(output::HexId(step->trace_id), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(output::HexId(handle->trace_id), "0af7651916cd43dd8448eb211c80319c");
+  EXPECT_EQ(output::HexId(handle->parent_span_id), "b7ad6b7169203331");  // the program's span
+  EXPECT_EQ(step->parent_span_id, handle->span_id);                      // gotap's nesting
 }
 
 TEST(OtlpJson, EncodesAnExportRequestAsTheSpecSays) {
