@@ -67,14 +67,7 @@ setup() {
     echo "bpftrace_sid: bpftrace $(root_version "$root") ready in $root"
     return 0
   fi
-  if ! command -v debootstrap >/dev/null; then
-    echo "bpftrace_sid: installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap \
-      </dev/null >/dev/null || {
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends debootstrap </dev/null >/dev/null
-    } || die "cannot install debootstrap"
-  fi
+  ensure_debootstrap
   local tmp=$root.tmp
   remove_tree "$tmp"
   mkdir -p "$(dirname "$root")"

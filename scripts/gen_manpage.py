@@ -57,22 +57,16 @@ def parse_help(text):
     return help_
 
 
+# Characters a roff text line must spell as escapes.
+ROFF_ESCAPES = {"\\": "\\e", "-": "\\-", "'": "\\(aq", "`": "\\(ga", "~": "\\(ti", "^": "\\(ha"}
+
+
 def esc(text):
     """Escapes text for a roff text line (not the line start, see line())."""
     out = []
     for ch in text:
-        if ch == "\\":
-            out.append("\\e")
-        elif ch == "-":
-            out.append("\\-")
-        elif ch == "'":
-            out.append("\\(aq")
-        elif ch == "`":
-            out.append("\\(ga")
-        elif ch == "~":
-            out.append("\\(ti")
-        elif ch == "^":
-            out.append("\\(ha")
+        if ch in ROFF_ESCAPES:
+            out.append(ROFF_ESCAPES[ch])
         elif ord(ch) > 127:
             out.append(f"\\[u{ord(ch):04X}]")
         else:

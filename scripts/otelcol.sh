@@ -59,14 +59,7 @@ log_tail() {
 
 # make_root — a sid root with the packages installed, at $root (with .complete).
 make_root() {
-  if ! command -v debootstrap >/dev/null; then
-    echo "otelcol: installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap \
-      </dev/null >/dev/null || {
-      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-        --no-install-recommends debootstrap </dev/null >/dev/null
-    } || die "cannot install debootstrap"
-  fi
+  ensure_debootstrap
   local tmp=$root.tmp
   remove_tree "$tmp"
   remove_tree "$root"

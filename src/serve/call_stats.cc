@@ -16,13 +16,17 @@ std::vector<std::pair<std::string, uint64_t>> LostByReason(const bpf::Counters& 
   };
 }
 
+Serving ServingOf(const trace::TracedFunction& fn) {
+  if (fn.quiet) return Serving::kHidden;
+  if (!fn.untraced.empty() || fn.entry_only) return Serving::kUntraced;
+  return Serving::kServed;
+}
+
 CallStats::CallStats(const trace::TracePlan& plan) {
   for (const trace::TracedFunction& fn : plan.functions) {
-    if (fn.quiet) continue;
-    if (!fn.untraced.empty() || fn.entry_only) {
-      ++untraced_;
-      continue;
-    }
+    Serving serving = ServingOf(fn);
+    untraced_ += serving == Serving::kUntraced;
+    if (serving != Serving::kServed) continue;
     by_name_[fn.name] = functions_.size();
     functions_.push_back({fn.name, trace::ErrorResultWord(fn).has_value(),
                           std::vector<uint64_t>(GOTAP_HIST_SLOTS, 0), 0});
@@ -52,10 +56,7 @@ void CallStats::Add(const output::CallEvent& e) {
 
 output::BinaryMetrics CallStats::Read(const output::BinaryMetrics& labels,
                                       const bpf::Counters& counters) const {
-  output::BinaryMetrics out;
-  out.binary = labels.binary;
-  out.service = labels.service;
-  out.go_version = labels.go_version;
+  output::BinaryMetrics out = labels;
   out.functions_untraced = untraced_;
   for (const PerFunction& f : functions_) {
     output::FunctionMetrics m;

@@ -22,7 +22,7 @@ class CallStats {
   // whether that error was non-nil. Other kinds have no duration and are not counted.
   void Add(const output::CallEvent& e);
 
-  // The figures so far, with `labels`' binary, service and Go version, and the kernel's losses.
+  // The figures so far, under `labels` (binary, service, Go version), with the kernel's losses.
   output::BinaryMetrics Read(const output::BinaryMetrics& labels,
                              const bpf::Counters& counters) const;
 
@@ -37,6 +37,12 @@ class CallStats {
   std::map<std::string, size_t> by_name_;
   uint64_t untraced_ = 0;
 };
+
+// What a plan function is to gotap serve: not reported (a --ctx-from lender), untraced (counted
+// in gotap_functions_untraced: a refused site, or no exit to probe), or served with series of its
+// own. Both ways of reading the metrics (kernel histograms, call records) go by this.
+enum class Serving { kHidden, kUntraced, kServed };
+Serving ServingOf(const trace::TracedFunction& fn);
 
 // The program's counters that mean a probe hit or a call went uncounted, by reason (Prometheus'
 // gotap_calls_lost_total), listed at 0 too.

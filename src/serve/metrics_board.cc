@@ -10,17 +10,12 @@ namespace gotap::serve {
 StatusOr<output::BinaryMetrics> ReadBinaryMetrics(const trace::TracePlan& plan,
                                                   const bpf::Session& session,
                                                   const output::BinaryMetrics& labels) {
-  output::BinaryMetrics out;
-  out.binary = labels.binary;
-  out.service = labels.service;
-  out.go_version = labels.go_version;
+  output::BinaryMetrics out = labels;
   ASSIGN_OR_RETURN(std::vector<uint64_t> errors, session.ReadFuncErrors());
   for (const trace::TracedFunction& fn : plan.functions) {
-    if (fn.quiet) continue;
-    if (!fn.untraced.empty() || fn.entry_only) {
-      ++out.functions_untraced;
-      continue;
-    }
+    Serving serving = ServingOf(fn);
+    out.functions_untraced += serving == Serving::kUntraced;
+    if (serving != Serving::kServed) continue;
     ASSIGN_OR_RETURN(std::vector<uint64_t> slots, session.ReadHistogram(fn.func_id));
     output::FunctionMetrics f;
     f.function = fn.name;

@@ -17,7 +17,8 @@
 namespace gotap::serve {
 
 // A binary's figures read from a histogram session: every traced function's histogram and error
-// count, and the program's losses. `labels` gives binary, service and Go version.
+// count, and the program's losses, under `labels` (binary, service and Go version; its other
+// fields must be empty).
 StatusOr<output::BinaryMetrics> ReadBinaryMetrics(const trace::TracePlan& plan,
                                                   const bpf::Session& session,
                                                   const output::BinaryMetrics& labels);

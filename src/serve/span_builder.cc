@@ -95,15 +95,24 @@ std::optional<output::Span> SpanBuilder::Build(const output::CallEvent& e) {
   }
   const uint64_t lane = output::Lane(e);
   output::Span span;
+  bool self_reserved = false;
   if (auto self = pending_.find({e.pid, lane, e.level}); self != pending_.end()) {
+    self_reserved = true;
     span.trace_id = self->second.trace;
     span.span_id = self->second.span;
     pending_.erase(self);
   } else {
-    span.trace_id = e.level == 0 ? NewTraceId() : Reserve(e.pid, lane, e.level - 1).trace;
     span.span_id = NewSpanId();
   }
-  if (e.level > 0) span.parent_span_id = Reserve(e.pid, lane, e.level - 1).span;
+  if (e.level > 0) {
+    // The parent's reservation, made with its own ancestors' if missing: it carries the trace id
+    // a call without a reservation of its own takes.
+    const Reserved& parent = Reserve(e.pid, lane, e.level - 1);
+    span.parent_span_id = parent.span;
+    if (!self_reserved) span.trace_id = parent.trace;
+  } else if (!self_reserved) {
+    span.trace_id = NewTraceId();
+  }
   // Joined to the program's trace: its trace id, and (for an outermost call) its span as the
   // parent. The ancestors still to come join too; spans already sent keep theirs.
   if (auto caller = CallersTrace(e)) {
