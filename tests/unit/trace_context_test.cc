@@ -1,7 +1,7 @@
 // The trace position in a walked context: OpenTelemetry Go SDK spans (hand-built nodes laid out
 // as the walk delivers a context of tracer.Start, fields as the type data of the otelsdk
 // fixture describes recordingSpan) and the innermost-wins rule between them and traceparent
-// values.
+// values; and the recipes that make the walk copy those spans, read from the fixture itself.
 #include "decode/trace_context.h"
 
 #include <gtest/gtest.h>
@@ -10,7 +10,10 @@
 #include <string>
 #include <utility>
 
+#include "gobin/binary.h"
 #include "output/otlp_json.h"
+#include "test_paths.h"
+#include "trace/struct_recipes.h"
 
 namespace gotap {
 namespace {
@@ -158,6 +161,64 @@ TEST(TraceContext, IgnoresSpansUnderOtherKeysCutShortOrInvalid) {
   EXPECT_FALSE(decode::FindTraceParent(WithValue(nullptr, &kSpanKey, zero)));
   EXPECT_FALSE(decode::OtelSpanContext(StringValue(kTraceparent)));
 }
+
+bool HoldsSpanContext(const ShapeRecipe& r) {
+  return std::any_of(r.fields.begin(), r.fields.end(),
+                     [](const RecipeField& f) { return f.type_name == "trace.SpanContext"; });
+}
+
+// The recipes come from the binary: the SDK's span types are found in the otelsdk fixture
+// (Go 1.19, GOPATH mode) with and without symbols, before the SDK's many other structs when
+// the map has room for them alone, and their SpanContext's ids lie inside what the walk copies.
+class OtelSdkRecipes : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(OtelSdkRecipes, SpanTypesComeFirstWithTheirIdsInsideTheCopy) {
+  auto binary = gobin::Binary::Open(testing::FixturePath(GetParam()));
+  ASSERT_TRUE(binary.ok()) << binary.status().ToString();
+  auto types = gobin::RuntimeTypes::Load(**binary);
+  ASSERT_TRUE(types.ok()) << types.status().ToString();
+  trace::UserStructs all = trace::FindUserStructs(*types, "", GOTAP_IFACE_MAX_RECIPES);
+  size_t holders = std::count_if(all.recipes.begin(), all.recipes.end(),
+                                 [](const auto& r) { return HoldsSpanContext(r.second); });
+  ASSERT_GE(holders, 2u);
+  trace::UserStructs few = trace::FindUserStructs(*types, "", holders);
+  EXPECT_GT(few.left_out, 50u) << "the SDK brings many struct types";
+  int spans = 0;
+  bool recording = false;
+  for (const auto& [vaddr, r] : few.recipes) {
+    SCOPED_TRACE(r.type_name);
+    EXPECT_TRUE(HoldsSpanContext(r));
+    recording |= r.type_name == "*trace.recordingSpan";
+    // A node copied by this recipe, with 0x5a bytes where the recipe places the span's own
+    // ids, decodes to them.
+    IfaceType type{r.type_name, RtKind::kPointer, 8, true, &r};
+    IfaceNode span;
+    span.type_addr = vaddr;
+    span.type = &type;
+    span.copy.assign(r.copy_len, '\0');
+    bool placed = false;
+    for (const RecipeField& f : r.fields) {
+      if (f.name != "spanContext" && f.name != "sc") continue;
+      for (const RecipeField& id : f.fields) {
+        if (id.name != "traceID" && id.name != "spanID") continue;
+        ASSERT_LE(id.offset + id.size, r.copy_len) << id.name;
+        std::fill_n(span.copy.begin() + static_cast<std::ptrdiff_t>(id.offset), id.size, '\x5a');
+        placed = true;
+      }
+    }
+    if (!placed) continue;  // a Link or a snapshot: holds a SpanContext, is no span
+    ++spans;
+    auto tp = decode::OtelSpanContext(span);
+    ASSERT_TRUE(tp);
+    EXPECT_EQ(output::HexId(tp->span_id), "5a5a5a5a5a5a5a5a");
+    EXPECT_EQ(output::HexId(tp->trace_id), "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a");
+  }
+  EXPECT_TRUE(recording);
+  EXPECT_GE(spans, 2);  // *recordingSpan, and nonRecordingSpan of the SDK or the API
+}
+
+INSTANTIATE_TEST_SUITE_P(Builds, OtelSdkRecipes,
+                         ::testing::Values("otelsdk.default", "otelsdk.stripped"));
 
 }  // namespace
 }  // namespace gotap
