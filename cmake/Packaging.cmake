@@ -38,6 +38,7 @@ install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/gotap-serve.service
         DESTINATION lib/systemd/system COMPONENT gotap)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/gotap-serve.default
+              ${PROJECT_SOURCE_DIR}/deploy/gotap.yaml
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT gotap)
 
 # The .deb. Cache variables, so that a packager can override them on the cmake line.

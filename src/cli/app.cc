@@ -188,8 +188,17 @@ int Run(int argc, char** argv) {
   CLI::App* serve_cmd = app.add_subcommand(
       "serve", "Serve call counts, errors and latency histograms to Prometheus (an agent)");
   serve_cmd->add_option("ARGS", serve.positionals,
-                        "BINARY PROBE...: every process running BINARY, now and later; probes as "
-                        "for trace (default main.*)");
+                        "BINARY PROBE...: every process running BINARY, now and later (also in "
+                        "containers, by its path there); probes as for trace (default main.*)");
+  serve_cmd->add_option("-c,--config", serve.config,
+                        "YAML file naming the targets (paths or Go modules, with their probes) "
+                        "and exports; see README or /usr/share/doc/gotap/gotap.yaml");
+  serve_cmd->add_flag("--check", serve.check,
+                      "Check the config (or flags): parse it, open each binary, plan its probes; "
+                      "print what would be served and exit (0 ok, 2 bad)");
+  serve_cmd->add_option("--module", serve.module,
+                        "Serve every process whose Go main module (build info) is this, found by "
+                        "scanning /proc; then ARGS are only PROBEs");
   serve_cmd->add_option("--metrics", serve.metrics,
                         "Listen here for /metrics and /healthz (HOST:PORT; default "
                         "127.0.0.1:9464; port 0 picks a free one, printed on stderr)");
@@ -197,6 +206,9 @@ int Run(int argc, char** argv) {
                         "Also send every call as a span to this OpenTelemetry collector "
                         "(OTLP/HTTP JSON, e.g. http://127.0.0.1:4318); calls then reach "
                         "userspace one by one");
+  serve_cmd->add_flag("--pid-label", serve.pid_label,
+                      "Label the per-function series with the process id (calls then reach "
+                      "userspace one by one; series of ended processes go)");
   serve_cmd
       ->add_option("--strlen", serve.string_length,
                    "With --otlp: bytes of string contents copied per value (default 64)")
@@ -208,11 +220,18 @@ int Run(int argc, char** argv) {
       "  gotap serve --metrics :9464 /usr/bin/app 'net/http.(*conn).serve'\n"
       "  gotap serve ./server 'main.get(key string) error'  # stripped: a signature gives the "
       "error result\n"
-      "\nMetrics (labels function, binary, service = the main module): gotap_calls_total, "
+      "  gotap serve --module example.com/shop 'main.*'    # every process of that module\n"
+      "  gotap serve --otlp http://127.0.0.1:4318 ./server 'main.handle'  # spans too\n"
+      "  gotap serve --check -c /etc/gotap/gotap.yaml      # validate a config\n"
+      "\nMetrics (labels function, binary, service = the main module; pid with --pid-label): "
+      "gotap_calls_total, "
       "gotap_call_errors_total (non-nil error results), gotap_call_duration_seconds (histogram, "
       "le at powers of two from 256ns to 34s), gotap_calls_lost_total{reason}, "
       "gotap_functions_untraced.\nCounted in the kernel: no per-call traffic to userspace. "
-      "SIGHUP re-reads the binary and reattaches, keeping every count; SIGINT/SIGTERM detach "
+      "Processes of a module, or of a path inside containers, are found by scanning /proc "
+      "(scan_interval, default 1s) and detached when the last one exits. "
+      "SIGHUP re-reads the config and the binaries and reattaches, keeping every count; "
+      "SIGINT/SIGTERM detach "
       "and exit 0.\nExit codes: 0 stopped by a signal or --duration, 1 runtime failure "
       "(privileges, address in use), 2 bad input.");
 

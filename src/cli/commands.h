@@ -56,12 +56,17 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err);
 // gotap serve: calls, errors and latency histograms of every process running a binary, served
 // to Prometheus on /metrics until SIGINT/SIGTERM; SIGHUP reattaches keeping the counts.
 struct ServeOptions {
-  std::vector<std::string> positionals;  // BINARY PROBE...
-  std::string metrics = "127.0.0.1:9464";
+  std::vector<std::string> positionals;  // BINARY PROBE... (or PROBE... with --module)
+  std::string config;                    // --config FILE (YAML): targets and exports
+  bool check = false;                    // --check: validate the config (or flags) and exit
+  std::string module;                    // --module PATH: processes of this Go main module
+  // Empty/negative: not given (the config's, else the defaults of serve::ServeConfig).
+  std::string metrics;
   // --otlp: also export every call as a span to this OTLP/HTTP collector (records mode: each
   // call reaches userspace, which then also counts the metrics).
   std::string otlp;
-  int string_length = 64;  // --strlen: string bytes copied for span attributes
+  int string_length = -1;  // --strlen: string bytes copied for span attributes
+  bool pid_label = false;  // --pid-label: per-process series (records mode)
   std::string duration;    // stop after this long; empty: until a signal
 };
 int RunServe(const ServeOptions& options, std::ostream& err);

@@ -1,14 +1,17 @@
 // gotap serve: a long-running agent that counts and times calls to Go functions in every process
-// running a binary (now and later), in the kernel, and serves them to Prometheus.
+// of the configured binaries or Go modules (now and later, also in containers), in the kernel,
+// and serves them to Prometheus (and as spans to an OpenTelemetry collector).
 #include <fmt/format.h>
 #include <signal.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <filesystem>
+#include <chrono>
+#include <iostream>
 #include <memory>
-#include <optional>
+#include <mutex>
+#include <thread>
+#include <utility>
 
 #include "base/clock.h"
 #include "base/duration.h"
@@ -17,7 +20,9 @@
 #include "cli/commands.h"
 #include "cli/open_binary.h"
 #include "cli/process_spawn.h"
-#include "serve/export_sink.h"
+#include "serve/agent.h"
+#include "serve/call_stats.h"
+#include "serve/config.h"
 #include "serve/http_server.h"
 #include "serve/metrics_board.h"
 #include "trace/tracer.h"
@@ -27,48 +32,41 @@ namespace {
 
 volatile std::sig_atomic_t g_reload_requested = 0;
 
-// SIGHUP: end the current session (detach) and start a new one from the binary on disk, keeping
-// every count (serve's reload; see RunServe).
-void RequestReload(int) {
-  g_reload_requested = 1;
-  trace::g_stop_requested = 1;
-}
+// SIGHUP: detach everything and start again from the config file and the binaries on disk,
+// keeping every count (see RunServe).
+void RequestReload(int) { g_reload_requested = 1; }
 
-// Histogram sessions emit records only for calls a panic unwound; serve counts calls that
-// returned and shows no individual calls.
-class DiscardCalls : public output::CallSink {
+// The running agent, swapped by a reload while the HTTP thread asks it for /healthz.
+class AgentSlot {
  public:
-  void Write(const output::CallEvent&) override {}
-  void Flush() override {}
+  void Set(std::unique_ptr<serve::Agent> agent) {
+    std::unique_ptr<serve::Agent> old;
+    {
+      std::lock_guard lock(mu_);
+      old = std::exchange(agent_, std::move(agent));
+    }
+    // `old` detaches here, outside the lock.
+  }
+  bool Healthy() const {
+    std::lock_guard lock(mu_);
+    return agent_ && agent_->Healthy();
+  }
+  // Main thread only (the only one that swaps it).
+  serve::Agent* get() const { return agent_.get(); }
+
+ private:
+  mutable std::mutex mu_;
+  std::unique_ptr<serve::Agent> agent_;
 };
 
-// The labels every series of `binary` carries.
-output::BinaryMetrics LabelsOf(const gobin::Binary& binary, const std::string& path) {
-  output::BinaryMetrics labels;
-  // The absolute path, so that series from agents started in different folders agree.
-  std::error_code error;
-  std::filesystem::path absolute = std::filesystem::canonical(path, error);
-  labels.binary = error ? path : absolute.string();
-  labels.go_version = binary.go_version();
-  const auto& info = binary.build_info();
-  if (info && !info->main_module.path.empty()) {
-    labels.service = info->main_module.path;
-  } else if (info && !info->main_path.empty()) {
-    labels.service = info->main_path;
-  } else {
-    labels.service = path.substr(path.rfind('/') + 1);
-  }
-  return labels;
-}
-
 serve::HttpResponse Route(const serve::HttpRequest& request, serve::MetricsBoard& board,
-                          const std::atomic<bool>& attached) {
+                          const AgentSlot& agent) {
   if (request.path == "/metrics") {
     return {200, "text/plain; version=0.0.4; charset=utf-8",
             board.Scrape(std::chrono::milliseconds(1000))};
   }
   if (request.path == "/healthz") {
-    if (attached.load()) return {200, "text/plain; charset=utf-8", "ok\n"};
+    if (agent.Healthy()) return {200, "text/plain; charset=utf-8", "ok\n"};
     return {503, "text/plain; charset=utf-8", "not attached\n"};
   }
   if (request.path == "/") {
@@ -76,52 +74,6 @@ serve::HttpResponse Route(const serve::HttpRequest& request, serve::MetricsBoard
             "gotap serve\n  /metrics  Prometheus metrics\n  /healthz  200 while attached\n"};
   }
   return {404, "text/plain; charset=utf-8", "not found: try /metrics or /healthz\n"};
-}
-
-// The binary as it is on disk now and the plan of its probes; null (with the error printed)
-// when either fails.
-struct Loaded {
-  std::unique_ptr<gobin::Binary> binary;
-  std::optional<trace::TracePlan> plan;
-  int exit_code = kExitOk;
-};
-// `records`: a trace plan (every call reaches userspace, for spans) instead of a histogram one.
-Loaded Load(const std::string& path, const std::vector<probe::Selector>& selectors, bool records,
-            int string_length, std::ostream& err) {
-  Loaded loaded;
-  loaded.binary = OpenBinaryOrReport(path, err);
-  if (!loaded.binary) {
-    loaded.exit_code = kExitBadInput;
-    return loaded;
-  }
-  trace::PlanOptions plan_options;
-  plan_options.histogram = !records;
-  plan_options.string_length = static_cast<uint16_t>(string_length);
-  auto plan = trace::PlanTrace(*loaded.binary, selectors, plan_options);
-  if (!plan.ok()) {
-    loaded.exit_code =
-        plan.status().code() == StatusCode::kUnsupported ? kExitFailure : kExitBadInput;
-    err << "gotap: " << EscapeForTerminal(plan.status().message()) << "\n";
-    return loaded;
-  }
-  for (const std::string& w : plan->warnings) {
-    err << "gotap: note: " << EscapeForTerminal(w) << "\n";
-  }
-  loaded.plan = std::move(plan).value();
-  return loaded;
-}
-
-serve::ProgramIdentity IdentityOf(const gobin::Binary& binary,
-                                  const output::BinaryMetrics& labels) {
-  serve::ProgramIdentity id;
-  id.service_name = labels.service;
-  const auto& info = binary.build_info();
-  if (info) id.service_version = info->main_module.version;
-  id.executable_path = labels.binary;
-  id.go_version = labels.go_version;
-  char host[256] = "";
-  if (gethostname(host, sizeof(host) - 1) == 0) id.host_name = host;
-  return id;
 }
 
 output::SpanExportMetrics SpanMetrics(const serve::OtlpStats& s) {
@@ -133,6 +85,94 @@ output::SpanExportMetrics SpanMetrics(const serve::OtlpStats& s) {
   return m;
 }
 
+// The config: the file's with the flags on top, or the flags' alone.
+StatusOr<serve::ServeConfig> ConfigOf(const ServeOptions& options, std::ostream& err) {
+  serve::ServeConfig config;
+  if (!options.config.empty()) {
+    if (!options.positionals.empty() || !options.module.empty()) {
+      return InvalidArgument(
+          "--config names the targets: give no BINARY, PROBE or --module with it");
+    }
+    ASSIGN_OR_RETURN(config, serve::LoadServeConfig(options.config));
+  } else {
+    serve::TargetConfig target;
+    std::vector<std::string> args = options.positionals;
+    if (!options.module.empty()) {
+      target.module = options.module;
+    } else if (args.empty()) {
+      return InvalidArgument(
+          "serve needs a BINARY (then PROBE...), --module PATH or --config FILE (see gotap serve "
+          "--help)");
+    } else {
+      target.path = args.front();
+      args.erase(args.begin());
+    }
+    target.probes = std::move(args);
+    if (target.probes.empty()) err << "gotap: no probe given; serving 'main.*'\n";
+    config.targets.push_back(std::move(target));
+  }
+  if (!options.metrics.empty()) config.metrics = options.metrics;
+  if (!options.otlp.empty()) config.otlp = options.otlp;
+  if (options.string_length >= 0) config.string_length = options.string_length;
+  if (options.pid_label) config.pid_label = true;
+  for (serve::TargetConfig& t : config.targets) {
+    if (t.probes.empty()) t.probes.push_back("main.*");
+  }
+  return config;
+}
+
+// The config and each target's parsed probes.
+struct Prepared {
+  serve::ServeConfig config;
+  std::vector<std::vector<probe::Selector>> selectors;
+};
+StatusOr<Prepared> Prepare(const ServeOptions& options, std::ostream& err) {
+  Prepared p;
+  ASSIGN_OR_RETURN(p.config, ConfigOf(options, err));
+  for (const serve::TargetConfig& t : p.config.targets) {
+    ASSIGN_OR_RETURN(std::vector<probe::Selector> parsed, ParseSelectors(t.probes, "probe"));
+    p.selectors.push_back(std::move(parsed));
+  }
+  return p;
+}
+
+int ExitCodeOf(const Status& status) {
+  return status.code() == StatusCode::kUnsupported || status.code() == StatusCode::kIo ||
+                 status.code() == StatusCode::kPermissionDenied
+             ? kExitFailure
+             : kExitBadInput;
+}
+
+// --check: the config parses, every path target's binary opens and its probes plan, and each
+// module target's probes parse (their binaries are found only when running).
+int Check(const serve::ServeConfig& config,
+          const std::vector<std::vector<probe::Selector>>& selectors, std::ostream& err) {
+  serve::CountingOptions counting;
+  counting.records = !config.otlp.empty() || config.pid_label;
+  counting.string_length = config.string_length;
+  std::cout << serve::DescribeServeConfig(config);
+  for (size_t i = 0; i < config.targets.size(); ++i) {
+    const serve::TargetConfig& t = config.targets[i];
+    if (t.path.empty()) continue;
+    auto loaded = serve::LoadTarget(t.path, selectors[i], counting, [&](const std::string& line) {
+      err << "gotap: " << line << "\n";
+    });
+    if (!loaded.ok()) {
+      err << "gotap: " << EscapeForTerminal(t.path) << ": "
+          << EscapeForTerminal(loaded.status().message()) << "\n";
+      return ExitCodeOf(loaded.status());
+    }
+    size_t served = 0;
+    for (const trace::TracedFunction& fn : loaded->plan.functions) {
+      served += serve::ServingOf(fn) == serve::Serving::kServed;
+    }
+    std::cout << fmt::format("  {}: {} function{} to serve\n", EscapeForTerminal(t.path), served,
+                             served == 1 ? "" : "s");
+  }
+  std::cout << "config ok\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunServe(const ServeOptions& options, std::ostream& err) {
@@ -140,49 +180,58 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
     err << "gotap: " << message << "\n";
     return code;
   };
-  if (options.positionals.empty()) {
-    return fail(kExitBadInput, "serve needs a BINARY (then PROBE...; see gotap serve --help)");
-  }
-  const std::string& path = options.positionals[0];
-  std::vector<std::string> probes(options.positionals.begin() + 1, options.positionals.end());
-  if (probes.empty()) {
-    probes.push_back("main.*");
-    err << "gotap: no probe given; serving 'main.*'\n";
-  }
-  auto parsed = ParseSelectors(probes, "probe");
-  if (!parsed.ok()) return fail(kExitBadInput, parsed.status().message());
-  const std::vector<probe::Selector> selectors = std::move(parsed).value();
-  trace::RunLimits limits;
+  auto prepared = Prepare(options, err);
+  if (!prepared.ok()) return fail(ExitCodeOf(prepared.status()), prepared.status().message());
+  serve::ServeConfig* config = &prepared->config;
+  if (options.check) return Check(*config, prepared->selectors, err);
+  std::optional<double> duration;
   if (!options.duration.empty()) {
     auto d = ParseSeconds(options.duration);
     if (!d.ok()) return fail(kExitBadInput, d.status().message());
-    limits.duration_seconds = *d;
+    duration = *d;
   }
 
-  // The binary and probes are checked before anything listens: bad input is one line.
-  const bool export_spans = !options.otlp.empty();
-  Loaded loaded = Load(path, selectors, export_spans, options.string_length, err);
-  if (!loaded.plan) return loaded.exit_code;
   std::unique_ptr<serve::OtlpExporter> exporter;
-  if (export_spans) {
+  if (!config->otlp.empty()) {
     serve::OtlpOptions otlp;
-    otlp.endpoint = options.otlp;
+    otlp.endpoint = config->otlp;
     auto started = serve::OtlpExporter::Start(otlp, "gotap");
     if (!started.ok()) return fail(kExitBadInput, EscapeForTerminal(started.status().message()));
     exporter = std::move(started).value();
   }
-  serve::SpanBuilder span_builder;
+  serve::MetricsBoard board(static_cast<double>(ClockNs(CLOCK_REALTIME)) / 1e9,
+                            exporter ? serve::MetricsBoard::SpanSource([&] {
+                              return std::optional(SpanMetrics(exporter->stats()));
+                            })
+                                     : serve::MetricsBoard::SpanSource());
+  std::mutex log_mu;
+  serve::AttachmentContext context;
+  context.board = &board;
+  context.exporter = exporter.get();
+  context.counting.records = exporter != nullptr || config->pid_label;
+  context.counting.by_pid = config->pid_label;
+  context.counting.string_length = config->string_length;
+  context.log = [&](const std::string& line) {
+    std::lock_guard lock(log_mu);
+    err << "gotap: " << line << "\n";
+  };
 
-  serve::MetricsBoard board(static_cast<double>(ClockNs(CLOCK_REALTIME)) / 1e9);
-  std::atomic<bool> attached{false};
+  // The targets are checked before anything listens or attaches: bad input is one line.
+  auto created = serve::Agent::Create(*config, prepared->selectors, context);
+  if (!created.ok()) {
+    return fail(ExitCodeOf(created.status()), EscapeForTerminal(created.status().message()));
+  }
+  AgentSlot agent;
   auto server = serve::HttpServer::Start(
-      options.metrics, [&](const serve::HttpRequest& r) { return Route(r, board, attached); });
+      config->metrics, [&](const serve::HttpRequest& r) { return Route(r, board, agent); });
   if (!server.ok()) {
     int code =
         server.status().code() == StatusCode::kInvalidArgument ? kExitBadInput : kExitFailure;
     return fail(code, EscapeForTerminal(server.status().message()));
   }
-  err << fmt::format("gotap: metrics at {}/metrics\n", (*server)->url());
+  (*created)->Begin();
+  agent.Set(std::move(created).value());
+  context.log(fmt::format("metrics at {}/metrics", (*server)->url()));
 
   InstallStopHandlers(&trace::g_stop_requested);
   struct sigaction hup {};
@@ -190,81 +239,52 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
   sigemptyset(&hup.sa_mask);
   sigaction(SIGHUP, &hup, nullptr);
 
-  // One session per (re)load. Counts carry over: each new session's readings add the previous
-  // sessions' final ones (calls made while it reattaches, a fraction of a second, are missed).
-  output::BinaryMetrics earlier;
-  int sessions = 0;
-  while (true) {
-    g_reload_requested = 0;
-    if (sessions > 0) {
-      loaded = Load(path, selectors, export_spans, options.string_length, err);
-      if (!loaded.plan) return loaded.exit_code;
-    }
-    const gobin::Binary* binary = loaded.binary.get();
-    const trace::TracePlan* plan = &*loaded.plan;
-    const output::BinaryMetrics labels = LabelsOf(*binary, path);
-    std::unique_ptr<serve::ExportSink> export_sink;
-    if (exporter) {
-      export_sink = std::make_unique<serve::ExportSink>(*plan, IdentityOf(*binary, labels),
-                                                        span_builder, *exporter);
-    }
-    // Metrics come from the kernel's histograms, or with spans from the calls themselves.
-    auto publish = [&](const bpf::Session& session) {
-      StatusOr<output::BinaryMetrics> now = Status::Ok();
-      if (export_sink) {
-        auto counters = session.ReadCounters();
-        if (counters.ok())
-          now = export_sink->stats().Read(labels, *counters);
-        else
-          now = counters.status();
+  // The main thread scans /proc and watches the signals; each attachment runs in a thread of
+  // its own. A reload starts a new agent; the board keeps the old one's counts in its sums.
+  const auto started = std::chrono::steady_clock::now();
+  auto next_scan = started;
+  while (!trace::g_stop_requested) {
+    const auto now = std::chrono::steady_clock::now();
+    if (duration && now - started >= std::chrono::duration<double>(*duration)) break;
+    if (g_reload_requested) {
+      g_reload_requested = 0;
+      context.log("SIGHUP: reloading");
+      agent.Set(nullptr);
+      // A config file that no longer parses keeps the running config (and says why).
+      auto reread = Prepare(options, err);
+      if (reread.ok()) {
+        *prepared = std::move(reread).value();
       } else {
-        now = serve::ReadBinaryMetrics(*plan, session, labels);
+        context.log("config not reloaded: " + EscapeForTerminal(reread.status().message()));
       }
-      if (!now.ok()) {
-        err << "gotap: " << EscapeForTerminal(now.status().message()) << "\n";
-        return;
+      context.attached_verb = "reloaded:";
+      auto reloaded = serve::Agent::Create(*config, prepared->selectors, context);
+      if (!reloaded.ok()) {
+        return fail(ExitCodeOf(reloaded.status()), EscapeForTerminal(reloaded.status().message()));
       }
-      serve::AddEarlierCounts(earlier, &*now);
-      board.Publish(std::move(now).value(),
-                    exporter ? std::optional(SpanMetrics(exporter->stats())) : std::nullopt);
-    };
-    limits.on_warning = [&](const std::string& line) {
-      err << "gotap: note: " << EscapeForTerminal(line) << "\n";
-    };
-    limits.on_attached = [&](const bpf::Session& session) {
-      publish(session);
-      attached = true;
-      size_t traced = board.Last().functions.size();
-      err << fmt::format("gotap: {} {} function{} ({} probe sites) in {} (every process)\n",
-                         sessions == 0 ? "serving" : "reloaded:", traced, traced == 1 ? "" : "s",
-                         session.attached_sites(), EscapeForTerminal(path));
-    };
-    limits.on_poll = [&](bpf::Session& session) {
-      if (board.Wanted()) publish(session);
-    };
-    limits.on_finish = [&](bpf::Session& session) { publish(session); };
-    trace::Target target;
-    target.binary_path = path;
-    DiscardCalls discard;
-    output::CallSink& sink = export_sink ? static_cast<output::CallSink&>(*export_sink) : discard;
-    auto summary = trace::RunTrace(*plan, target, limits, sink);
-    attached = false;
-    if (!summary.ok()) {
-      return fail(EndFailedRun(summary.status(), 0), EscapeForTerminal(summary.status().message()));
+      (*reloaded)->Begin();
+      agent.Set(std::move(reloaded).value());
     }
-    ++sessions;
-    earlier = board.Last();
-    if (!g_reload_requested) break;
-    trace::g_stop_requested = 0;
-    err << "gotap: SIGHUP: reloading " << EscapeForTerminal(path) << "\n";
+    if (now >= next_scan) {
+      agent.get()->Scan();
+      next_scan = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                            std::chrono::duration<double>(config->scan_seconds));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  agent.Set(nullptr);
+
   uint64_t calls = 0, errors = 0;
-  for (const output::FunctionMetrics& f : earlier.functions) {
-    calls += f.calls.count;
-    errors += f.errors;
+  size_t functions = 0;
+  for (const output::BinaryMetrics& b : board.Merged()) {
+    functions += b.functions.size();
+    for (const output::FunctionMetrics& f : b.functions) {
+      calls += f.calls.count;
+      errors += f.errors;
+    }
   }
   err << fmt::format("gotap: served {} calls ({} errors) of {} functions; stopped\n", calls, errors,
-                     earlier.functions.size());
+                     functions);
   if (exporter) {
     serve::OtlpStats spans = exporter->Close();
     err << fmt::format(

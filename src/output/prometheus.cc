@@ -54,7 +54,9 @@ std::string BinaryLabels(const BinaryMetrics& b) {
 }
 
 std::string FunctionLabels(const BinaryMetrics& b, const FunctionMetrics& f) {
-  return Label("function", f.function) + "," + BinaryLabels(b);
+  std::string labels = Label("function", f.function) + "," + BinaryLabels(b);
+  if (f.pid != 0) labels += "," + Label("pid", fmt::format("{}", f.pid));
+  return labels;
 }
 
 }  // namespace

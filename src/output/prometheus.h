@@ -24,6 +24,9 @@ struct FunctionMetrics {
   LatencyHistogram calls;      // cumulative; calls.count is the number of returned calls
   bool counts_errors = false;  // the function returns an error: gotap_call_errors_total exists
   uint64_t errors = 0;
+  // The process these figures are of, as a `pid` label (serve's pid_label); 0: all processes
+  // running the binary, no pid label.
+  uint32_t pid = 0;
 };
 
 // What one served binary contributes: its labels, its functions, and its losses.

@@ -1,8 +1,20 @@
 #include "serve/call_stats.h"
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cerrno>
 
 namespace gotap::serve {
+namespace {
+
+bool ProcessRuns(uint32_t pid) { return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH; }
+
+// Rows per process added between two sweeps of the ended processes' rows (bounded memory under
+// process churn).
+constexpr size_t kRowsBetweenPrunes = 1024;
+
+}  // namespace
 
 std::vector<std::pair<std::string, uint64_t>> LostByReason(const bpf::Counters& c) {
   return {
@@ -22,13 +34,13 @@ Serving ServingOf(const trace::TracedFunction& fn) {
   return Serving::kServed;
 }
 
-CallStats::CallStats(const trace::TracePlan& plan) {
+CallStats::CallStats(const trace::TracePlan& plan, bool by_pid) : by_pid_(by_pid) {
   for (const trace::TracedFunction& fn : plan.functions) {
     Serving serving = ServingOf(fn);
     untraced_ += serving == Serving::kUntraced;
     if (serving != Serving::kServed) continue;
     by_name_[fn.name] = functions_.size();
-    functions_.push_back({fn.name, trace::ErrorResultWord(fn).has_value(),
+    functions_.push_back({fn.name, 0, trace::ErrorResultWord(fn).has_value(),
                           std::vector<uint64_t>(GOTAP_HIST_SLOTS, 0), 0});
   }
 }
@@ -37,7 +49,24 @@ void CallStats::Add(const output::CallEvent& e) {
   if (e.kind != output::CallKind::kCall) return;
   auto it = by_name_.find(e.func);
   if (it == by_name_.end()) return;
-  PerFunction& f = functions_[it->second];
+  size_t index = it->second;
+  if (by_pid_) {
+    auto [entry, added] = by_process_.try_emplace({e.func, e.pid}, functions_.size());
+    if (added && by_process_.size() % kRowsBetweenPrunes == 0) {
+      by_process_.erase(entry);
+      ForgetEndedProcesses();
+      entry = by_process_.try_emplace({e.func, e.pid}, functions_.size()).first;
+    }
+    if (added) {
+      PerFunction f = functions_[index];
+      f.pid = e.pid;
+      std::fill(f.slots.begin(), f.slots.end(), 0);
+      f.errors = 0;
+      functions_.push_back(std::move(f));
+    }
+    index = entry->second;
+  }
+  PerFunction& f = functions_[index];
   const uint64_t d = e.duration_ns;
   f.slots[gotap_hist_bucket(d) & (GOTAP_HIST_BUCKETS - 1)] += 1;
   f.slots[GOTAP_HIST_SUM] += d;
@@ -54,13 +83,27 @@ void CallStats::Add(const output::CallEvent& e) {
   }
 }
 
+void CallStats::ForgetEndedProcesses() {
+  std::vector<PerFunction> kept;
+  by_process_.clear();
+  for (PerFunction& f : functions_) {
+    if (f.pid != 0 && !ProcessRuns(f.pid)) continue;
+    if (f.pid != 0) by_process_[{f.name, f.pid}] = kept.size();
+    kept.push_back(std::move(f));
+  }
+  functions_ = std::move(kept);
+}
+
 output::BinaryMetrics CallStats::Read(const output::BinaryMetrics& labels,
                                       const bpf::Counters& counters) const {
   output::BinaryMetrics out = labels;
   out.functions_untraced = untraced_;
   for (const PerFunction& f : functions_) {
+    // Per process: the plan's pid-0 rows hold nothing, and an ended process's series go.
+    if (by_pid_ && (f.pid == 0 || !ProcessRuns(f.pid))) continue;
     output::FunctionMetrics m;
     m.function = f.name;
+    m.pid = f.pid;
     m.calls = output::LatencyHistogram::FromSlots(f.name, f.slots);
     m.counts_errors = f.counts_errors;
     m.errors = f.errors;

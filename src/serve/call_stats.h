@@ -16,7 +16,8 @@ namespace gotap::serve {
 
 class CallStats {
  public:
-  explicit CallStats(const trace::TracePlan& plan);
+  // `by_pid`: figures per process (the pid label), for the processes still running at Read.
+  explicit CallStats(const trace::TracePlan& plan, bool by_pid = false);
 
   // Counts a call that returned (kCall): its duration and, when the function returns an error,
   // whether that error was non-nil. Other kinds have no duration and are not counted.
@@ -29,12 +30,19 @@ class CallStats {
  private:
   struct PerFunction {
     std::string name;
+    uint32_t pid = 0;
     bool counts_errors = false;
     std::vector<uint64_t> slots;  // as Session::ReadHistogram's (buckets, sum, min, max)
     uint64_t errors = 0;
   };
+  // Drops the rows of processes that ended (by_pid_), re-indexing the rest.
+  void ForgetEndedProcesses();
+
+  // The plan's served functions (pid 0), then per process as calls arrive when by_pid_.
   std::vector<PerFunction> functions_;
   std::map<std::string, size_t> by_name_;
+  std::map<std::pair<std::string, uint32_t>, size_t> by_process_;
+  bool by_pid_ = false;
   uint64_t untraced_ = 0;
 };
 

@@ -11,9 +11,9 @@ constexpr size_t kMaxResources = 4096;  // processes remembered before the exite
 
 }  // namespace
 
-ExportSink::ExportSink(const trace::TracePlan& plan, ProgramIdentity identity, SpanBuilder& builder,
-                       OtlpExporter& exporter)
-    : stats_(plan), identity_(std::move(identity)), builder_(builder), exporter_(exporter) {}
+ExportSink::ExportSink(const trace::TracePlan& plan, ProgramIdentity identity,
+                       OtlpExporter* exporter, bool by_pid)
+    : stats_(plan, by_pid), identity_(std::move(identity)), exporter_(exporter) {}
 
 std::shared_ptr<const output::Attributes> ExportSink::ResourceOf(uint32_t pid) {
   auto it = resources_.find(pid);
@@ -39,7 +39,8 @@ std::shared_ptr<const output::Attributes> ExportSink::ResourceOf(uint32_t pid) {
 
 void ExportSink::Write(const output::CallEvent& e) {
   stats_.Add(e);
-  if (auto span = builder_.Build(e)) exporter_.Add(ResourceOf(e.pid), std::move(*span));
+  if (exporter_ == nullptr) return;
+  if (auto span = builder_.Build(e)) exporter_->Add(ResourceOf(e.pid), std::move(*span));
 }
 
 }  // namespace gotap::serve

@@ -1,5 +1,6 @@
-// Where gotap serve --otlp sends each traced call: counted for /metrics (CallStats) and turned
-// into a span for the collector, with its process's resource attributes.
+// Where gotap serve sends each traced call when calls reach userspace (spans, or pid labels):
+// counted for /metrics (CallStats) and, with an exporter, turned into a span for the collector
+// with its process's resource attributes.
 #pragma once
 
 #include <map>
@@ -24,9 +25,10 @@ struct ProgramIdentity {
 
 class ExportSink : public output::CallSink {
  public:
-  // `builder` and `exporter` outlive the sink (they span reloads); `plan` outlives it.
-  ExportSink(const trace::TracePlan& plan, ProgramIdentity identity, SpanBuilder& builder,
-             OtlpExporter& exporter);
+  // `plan` and `exporter` outlive the sink; a null exporter: calls are only counted. `by_pid`:
+  // counts per process (CallStats).
+  ExportSink(const trace::TracePlan& plan, ProgramIdentity identity, OtlpExporter* exporter,
+             bool by_pid);
 
   void Write(const output::CallEvent& e) override;
   void Flush() override {}
@@ -38,8 +40,8 @@ class ExportSink : public output::CallSink {
 
   CallStats stats_;
   ProgramIdentity identity_;
-  SpanBuilder& builder_;
-  OtlpExporter& exporter_;
+  SpanBuilder builder_;
+  OtlpExporter* exporter_;
   std::map<uint32_t, std::shared_ptr<const output::Attributes>> resources_;
 };
 

@@ -1,5 +1,6 @@
 #include "serve/metrics_board.h"
 
+#include <algorithm>
 #include <map>
 #include <utility>
 
@@ -30,10 +31,10 @@ StatusOr<output::BinaryMetrics> ReadBinaryMetrics(const trace::TracePlan& plan,
 }
 
 void AddEarlierCounts(const output::BinaryMetrics& earlier, output::BinaryMetrics* now) {
-  std::map<std::string, const output::FunctionMetrics*> before;
-  for (const output::FunctionMetrics& f : earlier.functions) before[f.function] = &f;
+  std::map<std::pair<std::string, uint32_t>, const output::FunctionMetrics*> before;
+  for (const output::FunctionMetrics& f : earlier.functions) before[{f.function, f.pid}] = &f;
   for (output::FunctionMetrics& f : now->functions) {
-    auto it = before.find(f.function);
+    auto it = before.find({f.function, f.pid});
     if (it == before.end()) continue;
     const output::LatencyHistogram& old = it->second->calls;
     f.calls.count += old.count;
@@ -45,47 +46,99 @@ void AddEarlierCounts(const output::BinaryMetrics& earlier, output::BinaryMetric
     before.erase(it);
   }
   // A function no longer selected keeps its series: a counter does not vanish on reload.
-  for (const auto& [name, f] : before) now->functions.push_back(*f);
-  for (auto& [reason, n] : now->lost) {
-    for (const auto& [old_reason, old_n] : earlier.lost) {
-      if (old_reason == reason) n += old_n;
+  for (const auto& [key, f] : before) now->functions.push_back(*f);
+  for (const auto& [old_reason, old_n] : earlier.lost) {
+    auto it = std::find_if(now->lost.begin(), now->lost.end(),
+                           [&](const auto& entry) { return entry.first == old_reason; });
+    if (it != now->lost.end()) {
+      it->second += old_n;
+    } else {
+      now->lost.emplace_back(old_reason, old_n);
     }
   }
+  now->functions_untraced = std::max(now->functions_untraced, earlier.functions_untraced);
 }
 
 std::string MetricsBoard::Scrape(std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  uint64_t asked_at = generation_;
-  wanted_ = true;
-  published_.wait_for(lock, wait, [&] { return generation_ != asked_at; });
+  const uint64_t request = ++request_;
+  published_.wait_for(lock, wait, [&] {
+    for (const auto& [source, live] : live_) {
+      if (live.answered < request) return false;
+    }
+    return true;
+  });
   output::AgentMetrics metrics;
-  metrics.binaries.push_back(last_);
-  metrics.spans = spans_;
+  metrics.binaries = MergedLocked();
   metrics.start_time_seconds = start_time_seconds_;
   metrics.scrapes = scrapes_++;
+  lock.unlock();
+  if (spans_) metrics.spans = spans_();
   return output::FormatPrometheus(metrics);
 }
 
-bool MetricsBoard::Wanted() const {
+uint64_t MetricsBoard::AddSource() {
   std::lock_guard lock(mu_);
-  return wanted_;
+  uint64_t source = next_source_++;
+  live_[source].answered = request_;
+  return source;
 }
 
-void MetricsBoard::Publish(output::BinaryMetrics binary,
-                           std::optional<output::SpanExportMetrics> spans) {
+bool MetricsBoard::Wanted(uint64_t source) const {
+  std::lock_guard lock(mu_);
+  auto it = live_.find(source);
+  return it != live_.end() && it->second.answered < request_;
+}
+
+void MetricsBoard::Publish(uint64_t source, output::BinaryMetrics reading) {
   {
     std::lock_guard lock(mu_);
-    last_ = std::move(binary);
-    spans_ = std::move(spans);
-    wanted_ = false;
-    ++generation_;
+    auto it = live_.find(source);
+    if (it == live_.end()) return;
+    it->second.reading = std::move(reading);
+    it->second.answered = request_;
   }
   published_.notify_all();
 }
 
-output::BinaryMetrics MetricsBoard::Last() const {
+void MetricsBoard::Retire(uint64_t source) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = live_.find(source);
+    if (it == live_.end()) return;
+    if (it->second.reading) {
+      output::BinaryMetrics reading = std::move(*it->second.reading);
+      std::erase_if(reading.functions, [](const auto& f) { return f.pid != 0; });
+      auto [entry, added] = retired_.try_emplace({reading.binary, reading.service}, reading);
+      if (!added) {
+        AddEarlierCounts(entry->second, &reading);
+        entry->second = std::move(reading);
+      }
+    }
+    live_.erase(it);
+  }
+  published_.notify_all();  // a scrape no longer waits for it
+}
+
+std::vector<output::BinaryMetrics> MetricsBoard::Merged() const {
   std::lock_guard lock(mu_);
-  return last_;
+  return MergedLocked();
+}
+
+std::vector<output::BinaryMetrics> MetricsBoard::MergedLocked() const {
+  std::map<std::pair<std::string, std::string>, output::BinaryMetrics> sums = retired_;
+  for (const auto& [source, live] : live_) {
+    if (!live.reading) continue;
+    auto [entry, added] =
+        sums.try_emplace({live.reading->binary, live.reading->service}, *live.reading);
+    if (added) continue;
+    output::BinaryMetrics sum = *live.reading;  // the live reading's Go version wins
+    AddEarlierCounts(entry->second, &sum);
+    entry->second = std::move(sum);
+  }
+  std::vector<output::BinaryMetrics> out;
+  for (auto& [labels, metrics] : sums) out.push_back(std::move(metrics));
+  return out;
 }
 
 }  // namespace gotap::serve

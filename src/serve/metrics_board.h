@@ -6,6 +6,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,35 +25,56 @@ StatusOr<output::BinaryMetrics> ReadBinaryMetrics(const trace::TracePlan& plan,
                                                   const bpf::Session& session,
                                                   const output::BinaryMetrics& labels);
 
-// Adds the counts of `earlier` (a previous session's final reading, e.g. before a reload) to
-// `now`, function by function (matched by name) and reason by reason: counters never go down.
+// Adds the counts of `earlier` (a previous reading of the same series, e.g. before a reload, or
+// another attachment's of the same binary and service) to `now`, function by function (matched
+// by name and pid) and reason by reason: counters never go down.
 void AddEarlierCounts(const output::BinaryMetrics& earlier, output::BinaryMetrics* now);
 
+// Where the run loops' readings meet the HTTP thread. Each attachment (a BPF session of one
+// binary file) is a source; readings with the same binary and service labels are summed, and a
+// retired source's last reading stays in the sums, so that no counter goes down when a session
+// ends (a reload, the last process of a module's binary exiting).
 class MetricsBoard {
  public:
-  explicit MetricsBoard(double start_time_seconds) : start_time_seconds_(start_time_seconds) {}
+  using SpanSource = std::function<std::optional<output::SpanExportMetrics>()>;
 
-  // HTTP thread: the /metrics body, after asking the run loop for a fresh reading and waiting
-  // up to `wait` for it (the last reading when the loop does not answer in time).
+  // `spans`: read at each scrape (span export counts); unset: no span series.
+  MetricsBoard(double start_time_seconds, SpanSource spans = {})
+      : start_time_seconds_(start_time_seconds), spans_(std::move(spans)) {}
+
+  // HTTP thread: the /metrics body, after asking every live source for a fresh reading and
+  // waiting up to `wait` for them (the last readings of those that do not answer in time).
   std::string Scrape(std::chrono::milliseconds wait);
 
-  // Run loop: true when a scrape is waiting for a reading.
-  bool Wanted() const;
-  // Run loop: publishes a reading and wakes the waiting scrapes.
-  void Publish(output::BinaryMetrics binary,
-               std::optional<output::SpanExportMetrics> spans = std::nullopt);
-  // The last reading published (empty functions before the first).
-  output::BinaryMetrics Last() const;
+  // A new source; its readings count once published.
+  uint64_t AddSource();
+  // Run loop of `source`: true when a scrape waits for its reading.
+  bool Wanted(uint64_t source) const;
+  // Run loop of `source`: publishes its reading (cumulative since the source started).
+  void Publish(uint64_t source, output::BinaryMetrics reading);
+  // The source ended: its last reading is folded into the retired sums of its labels, pid
+  // series aside (their process is gone or will be served by a new source).
+  void Retire(uint64_t source);
+
+  // The readings as a scrape shows them: summed by (binary, service).
+  std::vector<output::BinaryMetrics> Merged() const;
 
  private:
+  std::vector<output::BinaryMetrics> MergedLocked() const;
+
   const double start_time_seconds_;
+  const SpanSource spans_;
   mutable std::mutex mu_;
   std::condition_variable published_;
-  bool wanted_ = false;
-  uint64_t generation_ = 0;
+  uint64_t next_source_ = 1;
+  uint64_t request_ = 0;  // scrapes asked so far
   uint64_t scrapes_ = 0;
-  output::BinaryMetrics last_;
-  std::optional<output::SpanExportMetrics> spans_;
+  struct Live {
+    uint64_t answered = 0;  // the last request this source's reading answers
+    std::optional<output::BinaryMetrics> reading;
+  };
+  std::map<uint64_t, Live> live_;
+  std::map<std::pair<std::string, std::string>, output::BinaryMetrics> retired_;
 };
 
 }  // namespace gotap::serve

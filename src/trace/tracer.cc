@@ -250,7 +250,8 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
     summary.unwritten += unchecked;
     return false;
   };
-  proc::StopConditions stop(&g_stop_requested, limits.duration_seconds, target.pid, target.spawned);
+  proc::StopConditions stop(limits.stop_flag ? limits.stop_flag : &g_stop_requested,
+                            limits.duration_seconds, target.pid, target.spawned);
   while (true) {
     if (limit_reached) {
       summary.stop_reason = "max events";

@@ -26,6 +26,9 @@ struct Target {
 
 struct RunLimits {
   std::optional<double> duration_seconds;
+  // Ends the run once set (by a signal handler or another thread); null: g_stop_requested.
+  // Several runs at once (gotap serve's attachments) each need a flag of their own.
+  const volatile std::sig_atomic_t* stop_flag = nullptr;
   std::optional<uint64_t> max_events;
   // Bytes of the ring buffer (a power of two, at least a page); 0: bpf::SessionOptions' default.
   // A full ring drops records (counted as lost), it never blocks the target.
