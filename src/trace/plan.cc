@@ -587,7 +587,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   if (any_interface && plan.iface_types->structs_without_recipe() > 0) {
     plan.warnings.push_back(fmt::format(
         "{} of the program's struct types print by name only behind interfaces (the kernel's "
-        "recipe map holds {}; error types come first)",
+        "recipe map holds {}; OpenTelemetry spans and error types come first)",
         plan.iface_types->structs_without_recipe(), int{GOTAP_IFACE_MAX_RECIPES}));
   }
   if (plan.specs.size() > options.max_sites) {
