@@ -96,7 +96,7 @@ class TextSink : public CallSink {
         buffer_ += " … still running when tracing stopped (" + FormatDuration(e.duration_ns) + ")";
         break;
     }
-    if (e.truncated) buffer_ += "  [truncated]";
+    if (e.truncated) buffer_ += "  " + TruncationNote(e);
     for (const auto& [name, inum] : e.ns)
       fmt::format_to(std::back_inserter(buffer_), " {}:[{}]", name, inum);
     buffer_ += '\n';
@@ -115,6 +115,28 @@ class TextSink : public CallSink {
 };
 
 }  // namespace
+
+std::vector<std::string> ValuesCutShort(const CallEvent& e) {
+  std::vector<std::string> names;
+  for (const auto* list : {&e.args, &e.results}) {
+    for (const decode::CapturedValue& v : *list) {
+      for (decode::ByteState s : v.state) {
+        if (s == decode::ByteState::kNotCaptured) {
+          names.push_back(v.name);
+          break;
+        }
+      }
+    }
+  }
+  return names;
+}
+
+std::string TruncationNote(const CallEvent& e) {
+  std::string note = "[truncated: the record's capture area was full";
+  std::vector<std::string> cut = ValuesCutShort(e);
+  for (size_t i = 0; i < cut.size(); ++i) note += (i ? ", " : "; not captured: ") + cut[i];
+  return note + "]";
+}
 
 void WriteJsonValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w) {
   w->BeginArray();
@@ -161,7 +183,12 @@ class JsonSink : public CallSink {
     if (!e.no_return.empty()) w.Key("no_return").String(e.no_return);
     w.Key("duration_ns");
     e.kind == CallKind::kEntryOnly ? w.Null() : w.Uint(e.duration_ns);
-    if (e.truncated) w.Key("truncated").Bool(true);
+    if (e.truncated) {
+      w.Key("truncated").Bool(true);
+      w.Key("truncated_values").BeginArray();
+      for (const std::string& name : ValuesCutShort(e)) w.String(name);
+      w.EndArray();
+    }
     if (!e.ns.empty()) {
       w.Key("ns").BeginObject();
       for (const auto& [name, inum] : e.ns) w.Key(name).Uint(inum);

@@ -31,6 +31,11 @@ std::string FormatValueList(const std::vector<decode::CapturedValue>& values, bo
 // [{"name":…,"type":…,"value":…}, …] as the JSON sink writes arguments and results.
 void WriteJsonValues(const std::vector<decode::CapturedValue>& values, JsonWriter* w);
 
+// A call whose record ran out of room (CallEvent::truncated): the names of its values with
+// bytes the probe could not capture, and the text sink's note naming them.
+std::vector<std::string> ValuesCutShort(const CallEvent& e);
+std::string TruncationNote(const CallEvent& e);
+
 // "850ns", "1.8µs", "12.3ms", "1.20s".
 std::string FormatDuration(uint64_t ns);
 

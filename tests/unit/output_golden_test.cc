@@ -139,6 +139,8 @@ class OutputGolden : public ::testing::Test {
     running.func = "main.serve";
     running.no_return.clear();
     running.truncated = true;
+    running.args = {Int("id", 9), CapturedValue::Make("payload", types_.Named("string"),
+                                                      ByteState::kNotCaptured)};
     calls.push_back(running);
     return calls;
   }
