@@ -62,8 +62,16 @@ std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> v) {
   // Since Go 1.25 (⚠ release not pinned) cancelCtx.err is an atomic.Value: an eface.
   uint8_t err_eface = v >= std::pair{1, 25} ? 2 : 0;
   add(Shape::kValueCtx, "*context.valueCtx", 48, {}, {0, 16, 32}, 0b110);
-  add(Shape::kCancelCtx, "*context.cancelCtx", cancel_size, {}, {0, err_at}, err_eface).err_child =
-      1;
+  // Since Go 1.20 a cause (WithCancelCause, WithDeadlineCause) follows err: an error.
+  const bool has_cause = v >= std::pair{1, 20};
+  std::vector<uint16_t> cancel_children = {0, err_at};
+  if (has_cause) cancel_children.push_back(static_cast<uint16_t>(err_at + 16));
+  auto cancel_like = [&](ShapeRecipe& r) {
+    r.err_child = 1;
+    if (has_cause) r.cause_child = 2;
+  };
+  cancel_like(
+      add(Shape::kCancelCtx, "*context.cancelCtx", cancel_size, {}, cancel_children, err_eface));
   if (v.first == 1 && v.second == 20) {
     // Go 1.20 only: timerCtx{*cancelCtx; timer; deadline} (read from the type data of a
     // go1.20.12 binary; go-internals.md §7 lists it by value).
@@ -72,16 +80,16 @@ std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> v) {
     out.back().child_ptr = 1;
     out.back().child_ptr_type = "*context.cancelCtx";
   } else {
-    add(Shape::kTimerCtx, "*context.timerCtx", deadline_at + 24, {}, {0, err_at}, err_eface);
+    add(Shape::kTimerCtx, "*context.timerCtx", deadline_at + 24, {}, cancel_children, err_eface);
     out.back().deadline_at = deadline_at;
-    out.back().err_child = 1;
+    cancel_like(out.back());
   }
   if (v >= std::pair{1, 21}) {
     add(Shape::kBackgroundCtx, "context.backgroundCtx", 0, {}, {});
     add(Shape::kTodoCtx, "context.todoCtx", 0, {}, {});
     add(Shape::kWithoutCancelCtx, "context.withoutCancelCtx", 16, {}, {0});
-    add(Shape::kAfterFuncCtx, "*context.afterFuncCtx", cancel_size, {}, {0, err_at}, err_eface)
-        .err_child = 1;
+    cancel_like(add(Shape::kAfterFuncCtx, "*context.afterFuncCtx", cancel_size, {}, cancel_children,
+                    err_eface));
     add(Shape::kStopCtx, "context.stopCtx", 24, {}, {0});
   } else {
     add(Shape::kEmptyCtx, "*context.emptyCtx", 0, {}, {}).ident_vars = {"context.background",

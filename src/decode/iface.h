@@ -67,6 +67,7 @@ struct ShapeRecipe {
   std::string child_ptr_type;
   uint16_t deadline_at = 0;  // kTimerCtx: time.Time {wall, ext, loc} in the copy
   int err_child = -1;        // cancel-like contexts: which child is the error
+  int cause_child = -1;      // cancel-like contexts since Go 1.20: which child is the cause
   // kEmptyCtx: names of the pointer variables identifying background and todo.
   std::vector<std::string> ident_vars;
   // kStruct: the fields, and the struct's size (the copy holds min(size, copy_len) bytes; a

@@ -219,6 +219,7 @@ struct Link {
   // cancel-like links: done is nullopt when unknown
   std::optional<bool> done;
   std::optional<std::string> err;
+  std::optional<std::string> cause;  // context.Cause, when it is not the error itself
   std::optional<int64_t> deadline_ns;
 };
 
@@ -289,6 +290,11 @@ Chain WalkChain(const IfaceNode& root) {
           if (const IfaceNode* e = holder->Child(hr->err_child)) {
             link.done = true;
             link.err = ErrorMessage(*e);
+            const IfaceNode* c = hr->cause_child >= 0 ? holder->Child(hr->cause_child) : nullptr;
+            if (c != nullptr) {
+              auto cause = ErrorMessage(*c);
+              if (cause != link.err) link.cause = cause.value_or("<error not decoded>");
+            }
           } else if (ChildrenKnown(*holder)) {
             link.done = false;
           }
@@ -342,6 +348,7 @@ std::string LinkText(const Link& l, const IfaceRenderOptions& o) {
   }
   if (l.done.value_or(false)) {
     parts.push_back("done: " + EscapeForTerminal(l.err.value_or("<error not decoded>")));
+    if (l.cause) parts.push_back("cause: " + EscapeForTerminal(*l.cause));
   } else if (l.done) {
     parts.push_back("not done");
   } else if (l.node->type->recipe->err_child >= 0 || (l.node->type->recipe->child_ptr & 1)) {
@@ -512,6 +519,7 @@ void IfaceJson(const IfaceNode& n, const IfaceRenderOptions& o, JsonWriter* w, u
       }
       if (l.done) w->Key("done").Bool(*l.done);
       if (l.err) w->Key("err").String(*l.err);
+      if (l.cause) w->Key("cause").String(*l.cause);
       w->EndObject();
     }
     if (chain.unknown) w->BeginObject().Key("kind").String(TypeName(*chain.unknown)).EndObject();

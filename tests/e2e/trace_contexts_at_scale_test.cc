@@ -1,8 +1,9 @@
 // Contexts in a program with more struct types than the kernel's recipe map holds (manytypes:
 // 3,000 generated message types, as a large server links): string-kind keys, zero-size struct
-// keys (gRPC's streamKey{} shape), a timeout over a cancel and a wrapped error of the program's
-// own type still read as Go names them, on every stripped build of the matrix; --ctx-key finds
-// a key by its text or by its type's name, with or without the import path.
+// keys (gRPC's streamKey{} shape), a timeout over a cancel, a wrapped error of the program's own
+// type and a cancel's cause (WithCancelCause) still read as Go names them, on every stripped build
+// of the matrix; --ctx-key finds a key by its text or by its type's name, with or without the
+// import path.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -41,6 +42,17 @@ TEST_P(TraceContextsAtScaleBpf, KeysAndKindsReadAsGoNamesThem) {
   }
   EXPECT_NE(r.out.find("ctx=context{timer(deadline "), std::string::npos) << r.out;
   EXPECT_NE(r.out.find(", id=1) → error(\"handle 1: odd id\")"), std::string::npos) << r.out;
+  // Canceled with a cause (Go 1.20+), which Go's context.Cause returns; before, no cause.
+  const bool causes = GetParam().version != "1.19";
+  EXPECT_NE(r.out.find(causes ? "handle 100 <nil> shutdown" : "handle 100 <nil> context canceled"),
+            std::string::npos)
+      << r.out;
+  const std::string canceled =
+      causes ? "cancel(done: context canceled, cause: shutdown)" : "cancel(done: context canceled)";
+  EXPECT_NE(r.out.find("main.handle(ctx=context{" + canceled +
+                       " → value main.TraceKey(\"trace\")=\"t-c\" → background}, id=100) → nil"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_P(TraceContextsAtScaleBpf, CtxKeyByTextOrByTypeName) {

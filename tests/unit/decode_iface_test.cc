@@ -125,13 +125,19 @@ TEST(BuiltinShapes, ContextLayoutsPerGoVersion) {
     const ShapeRecipe& value = t.Shape("*context.valueCtx");
     SCOPED_TRACE(row.go.second);
     EXPECT_EQ(cancel.copy_len, row.cancel_size);
-    EXPECT_EQ(cancel.children, (std::vector<uint16_t>{0, row.err_at}));
+    // Since Go 1.20 the cause (an error) follows err.
+    const bool cause = row.go >= std::pair{1, 20};
+    const std::vector<uint16_t> cancel_children =
+        cause ? std::vector<uint16_t>{0, row.err_at, static_cast<uint16_t>(row.err_at + 16)}
+              : std::vector<uint16_t>{0, row.err_at};
+    EXPECT_EQ(cancel.children, cancel_children);
+    EXPECT_EQ(cancel.cause_child, cause ? 2 : -1);
     EXPECT_EQ(cancel.child_eface, row.err_eface ? 2 : 0);
     EXPECT_EQ(timer.copy_len, row.timer_size);
     EXPECT_EQ(timer.deadline_at, row.deadline_at);
     // Go 1.20 alone embeds a pointer to the cancelCtx in timerCtx.
     EXPECT_EQ(timer.child_ptr, row.go.second == 20 ? 1 : 0);
-    EXPECT_EQ(timer.children.size(), row.go.second == 20 ? 1u : 2u);
+    EXPECT_EQ(timer.children.size(), row.go.second == 20 ? 1u : cause ? 3u : 2u);
     EXPECT_EQ(value.copy_len, 48);
     EXPECT_EQ(value.children, (std::vector<uint16_t>{0, 16, 32}));
     EXPECT_EQ(value.child_eface, 0b110);  // key and value are `any`
