@@ -14,7 +14,8 @@ packages=(
   libbpf-dev bpftool libelf-dev libdw-dev zlib1g-dev libzstd-dev
   libcapstone-dev libcli11-dev libfmt-dev nlohmann-json3-dev libyaml-cpp-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
-  golang-1.19-go bpftrace delve linux-perf hyperfine librsvg2-bin prometheus
+  golang-1.19-go golang-opentelemetry-otel-dev
+  bpftrace delve linux-perf hyperfine librsvg2-bin prometheus
   python3
   nodejs npm
 )

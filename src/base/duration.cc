@@ -52,4 +52,51 @@ StatusOr<uint64_t> ParseNanoseconds(std::string_view text) {
   return static_cast<uint64_t>(std::llround(ns));
 }
 
+namespace {
+
+// Prepends v / 10^prec's fraction digits ("." and the digits, trailing zeros dropped; nothing
+// when they are all zero) to `out`, and returns v / 10^prec.
+uint64_t PrependFraction(uint64_t v, int prec, std::string* out) {
+  std::string digits;
+  bool significant = false;
+  for (int i = 0; i < prec; ++i) {
+    const char digit = static_cast<char>('0' + v % 10);
+    significant = significant || digit != '0';
+    if (significant) digits.insert(digits.begin(), digit);
+    v /= 10;
+  }
+  if (significant) out->insert(0, "." + digits);
+  return v;
+}
+
+}  // namespace
+
+std::string FormatGoDuration(int64_t ns) {
+  const bool negative = ns < 0;
+  uint64_t u = negative ? ~static_cast<uint64_t>(ns) + 1 : static_cast<uint64_t>(ns);
+  if (u == 0) return "0s";
+  std::string out;
+  constexpr uint64_t kMicro = 1000, kMilli = 1000000, kSecond = 1000000000;
+  if (u < kSecond) {
+    // Below a second: the largest unit that keeps a whole part ("1.2ms").
+    const char* unit = u < kMicro ? "ns" : u < kMilli ? "\u00b5s" : "ms";
+    const int prec = u < kMicro ? 0 : u < kMilli ? 3 : 6;
+    out = unit;
+    u = PrependFraction(u, prec, &out);
+    out.insert(0, std::to_string(u));
+  } else {
+    out = "s";
+    u = PrependFraction(u, 9, &out);  // whole seconds from here
+    out.insert(0, std::to_string(u % 60));
+    u /= 60;
+    if (u > 0) {
+      out.insert(0, std::to_string(u % 60) + "m");
+      u /= 60;
+      if (u > 0) out.insert(0, std::to_string(u) + "h");
+    }
+  }
+  if (negative) out.insert(0, "-");
+  return out;
+}
+
 }  // namespace gotap

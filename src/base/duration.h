@@ -1,7 +1,8 @@
-// Durations as users type them on the command line.
+// Durations as users type them on the command line, and as Go prints them.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/status.h"
@@ -13,5 +14,9 @@ StatusOr<double> ParseSeconds(std::string_view text);
 
 // Nanoseconds in "1ms", "250us", "1.5s", "800ns" or a plain number of nanoseconds; >= 0.
 StatusOr<uint64_t> ParseNanoseconds(std::string_view text);
+
+// A time.Duration of `ns` nanoseconds as Go's Duration.String writes it: "0s", "800ns",
+// "1.5µs", "2.000001ms", "1h2m3.5s", "-3s".
+std::string FormatGoDuration(int64_t ns);
 
 }  // namespace gotap

@@ -37,8 +37,9 @@ void AddValueOptions(CLI::App* cmd, TraceOptions& o) {
                   "Bytes of string and []byte contents to copy (default 64)")
       ->check(CLI::Range(0, 512));
   cmd->add_option("--ctx-key", o.ctx_key,
-                  "Print a context.Context as just the value of this key (a string key, or a "
-                  "key of a named string type, e.g. requestID)");
+                  "Print a context.Context as just the value of this key: a string key's text "
+                  "(requestID), or a key type's name, with its import path if you like "
+                  "(main.streamKey, google.golang.org/grpc/internal/transport.streamKey)");
   cmd->add_option("--ctx-from", o.ctx_from,
                   "While a function matching this probe runs, show its context.Context as "
                   "`caller_ctx` in traced calls below it that take no context (per goroutine)")

@@ -97,6 +97,12 @@ std::string TypedText(const IfaceNode& n, bool always_typed = false) {
   if (ShapeOf(n) == Shape::kNetAddr) {
     if (auto a = NetAddrText(n)) return fmt::format("{}({})", TypeName(n), EscapeForTerminal(*a));
   }
+  // A zero-size value (a struct{} context key such as gRPC's streamKey{}) is all in its type:
+  // every one of them points at the same runtime.zerobase, which tells nothing.
+  if (n.type && n.type->size == 0 && !n.type->direct &&
+      (n.type->kind == RtKind::kStruct || n.type->kind == RtKind::kArray)) {
+    return TypeName(n) + "{}";
+  }
   auto plain = PlainValue(n);
   if (plain && n.type && IsBuiltinName(n.type->name) && !always_typed) return *plain;
   if (plain) return fmt::format("{}({})", TypeName(n), *plain);
@@ -347,11 +353,20 @@ std::string LinkText(const Link& l, const IfaceRenderOptions& o) {
   return s + ")";
 }
 
-// The value link whose key reads as `name` (string keys and named string keys match by text).
+// The value link whose key reads as `name`: string keys and named string keys by their text
+// first, then any key by its type's name ("main.streamKey", or with its import path
+// "google.golang.org/grpc/internal/transport.streamKey": the runtime names the type by its
+// package's name, the path's last element), the innermost first.
 const Link* FindKey(const Chain& chain, const std::string& name) {
   for (const Link& l : chain.links) {
     if (l.key == nullptr) continue;
     if (KeyText(*l.key) == name || PlainValue(*l.key, false) == name) return &l;
+  }
+  const size_t slash = name.rfind('/');
+  const std::string type_name = slash == std::string::npos ? name : name.substr(slash + 1);
+  for (const Link& l : chain.links) {
+    if (l.key == nullptr || l.key->type == nullptr) continue;
+    if (l.key->type->name == type_name || l.key->type->name + "{}" == type_name) return &l;
   }
   return nullptr;
 }

@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "base/duration.h"
 #include "base/escape.h"
 #include "decode/iface_render.h"
 
@@ -87,6 +88,10 @@ class TextRenderer {
       case Kind::kBool:
         return raw ? "true" : "false";
       case Kind::kInt:
+        // A time.Duration reads as Go's %v prints it (its String method); JSON keeps the ns.
+        if (t.name == "time.Duration" && t.size == 8) {
+          return FormatGoDuration(SignExtend(raw, t.size));
+        }
         return fmt::format("{}", SignExtend(raw, t.size));
       case Kind::kUint:
         return fmt::format("{}", raw);

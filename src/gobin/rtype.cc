@@ -194,6 +194,44 @@ std::vector<std::pair<uint64_t, uint64_t>> RuntimeTypes::Itabs() const {
   return out;
 }
 
+// ArrayType, ChanType, SliceType and PtrType follow the _type with Elem *Type; map types (bucket
+// and Swiss) with Key *Type then Elem *Type; ArrayType has Slice *Type then Len uintptr after it.
+std::optional<uint64_t> RuntimeTypes::Elem(uint64_t vaddr) const {
+  auto t = TypeAt(vaddr);
+  if (!t) return std::nullopt;
+  uint64_t at = 0;
+  switch (t->kind) {
+    case GoKind::kPointer:
+    case GoKind::kSlice:
+    case GoKind::kArray:
+    case GoKind::kChan:
+      at = vaddr + kTypeSize;
+      break;
+    case GoKind::kMap:
+      at = vaddr + kTypeSize + 8;
+      break;
+    default:
+      return std::nullopt;
+  }
+  auto elem = ReadLinkTimeWord(*elf_, at);
+  if (!elem || *elem < types_ || *elem >= etypes_) return std::nullopt;
+  return elem;
+}
+
+std::optional<uint64_t> RuntimeTypes::MapKey(uint64_t vaddr) const {
+  auto t = TypeAt(vaddr);
+  if (!t || t->kind != GoKind::kMap) return std::nullopt;
+  auto key = ReadLinkTimeWord(*elf_, vaddr + kTypeSize);
+  if (!key || *key < types_ || *key >= etypes_) return std::nullopt;
+  return key;
+}
+
+std::optional<uint64_t> RuntimeTypes::ArrayLength(uint64_t vaddr) const {
+  auto t = TypeAt(vaddr);
+  if (!t || t->kind != GoKind::kArray) return std::nullopt;
+  return ReadLinkTimeWord(*elf_, vaddr + kTypeSize + 16);
+}
+
 std::vector<uint64_t> RuntimeTypes::LinkedTypes(size_t limit) const {
   std::vector<uint64_t> order;
   std::set<uint64_t> seen;

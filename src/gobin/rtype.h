@@ -115,6 +115,15 @@ class RuntimeTypes {
   // elems, ptrToThis and struct fields; breadth first, at most `limit` of them.
   std::vector<uint64_t> LinkedTypes(size_t limit) const;
 
+  // --- Composite types' parts, for laying out named types (probe/type_data).
+
+  // The element type of a pointer, slice, array or channel type, and a map's value type.
+  std::optional<uint64_t> Elem(uint64_t vaddr) const;
+  // A map type's key type.
+  std::optional<uint64_t> MapKey(uint64_t vaddr) const;
+  // An array type's length.
+  std::optional<uint64_t> ArrayLength(uint64_t vaddr) const;
+
   uint64_t types() const { return types_; }
   uint64_t etypes() const { return etypes_; }
 

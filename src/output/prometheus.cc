@@ -187,6 +187,9 @@ std::string FormatPrometheus(const AgentMetrics& metrics) {
 
   w.Family("gotap_start_time_seconds", "gauge", "When the agent started, in Unix seconds.");
   w.Sample("gotap_start_time_seconds", "", Number(metrics.start_time_seconds));
+  w.Family("gotap_attach_failures_total", "counter",
+           "Binaries found for a target that could not be served (see the agent's log).");
+  w.Sample("gotap_attach_failures_total", "", fmt::format("{}", metrics.attach_failures));
   w.Family("gotap_scrapes_total", "counter", "Requests for /metrics served before this one.");
   w.Sample("gotap_scrapes_total", "", fmt::format("{}", metrics.scrapes));
   return out;

@@ -53,6 +53,9 @@ struct AgentMetrics {
   std::optional<SpanExportMetrics> spans;  // when exporting spans
   double start_time_seconds = 0;           // Unix time the agent started
   uint64_t scrapes = 0;                    // /metrics requests served before this one
+  // Binaries found for a target that could not be served (unreadable, no probe matched, the
+  // kernel refused to attach).
+  uint64_t attach_failures = 0;
 };
 
 // The le bounds of gotap_call_duration_seconds, in ns, ascending (+Inf not included).

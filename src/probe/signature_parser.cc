@@ -45,7 +45,19 @@ StatusOr<std::vector<Token>> Tokenize(std::string_view text, size_t start) {
     Token::Kind kind = Token::Kind::kPunct;
     if (IsIdentStart(c)) {
       kind = Token::Kind::kIdent;
-      while (i < text.size() && (IsIdentStart(text[i]) || IsDigit(text[i]))) ++i;
+      // A type named by its import path ("net/http.Header", "example.com/x-y/v2.T") is one
+      // token; anything else stops at the first character an identifier cannot hold.
+      size_t path_end = i;
+      while (path_end < text.size() &&
+             (IsIdentStart(text[path_end]) || IsDigit(text[path_end]) ||
+              std::string_view("./-~").find(text[path_end]) != std::string_view::npos)) {
+        ++path_end;
+      }
+      if (text.substr(i, path_end - i).find('/') != std::string_view::npos) {
+        i = path_end;
+      } else {
+        while (i < text.size() && (IsIdentStart(text[i]) || IsDigit(text[i]))) ++i;
+      }
     } else if (IsDigit(c)) {
       kind = Token::Kind::kNumber;
       while (i < text.size() && IsDigit(text[i])) ++i;
@@ -247,6 +259,15 @@ class Parser {
     if (token.text == "struct") return ParseStruct(depth);
     if (token.text == "interface") return ParseInterface();
     std::string name(token.text);
+    if (name.find('/') != std::string::npos) {
+      size_t slash = name.rfind('/');
+      size_t dot = name.find('.', slash);
+      if (dot == std::string::npos || dot + 1 == name.size() || name.back() == '.') {
+        return InvalidArgument("expected PATH.Type (e.g. net/http.Header) at column {}",
+                               token.column);
+      }
+      return ResolveName(name, token.column, use);
+    }
     if (Peek().Is(".")) {
       Next();
       if (Peek().kind != Token::Kind::kIdent) {
@@ -259,9 +280,16 @@ class Parser {
 
   StatusOr<const Type*> ResolveName(const std::string& name, size_t column, Use use) {
     if (const Type* type = arena_.Named(name)) return type;
-    if (use == Use::kBehindReference && !IsKeyword(name)) return arena_.Opaque(name);
-    return InvalidArgument("unknown type '{}' at column {} (a signature can use {})", name, column,
-                           TypeArena::SupportedForms());
+    if (IsKeyword(name)) return InvalidArgument("unexpected '{}' at column {}", name, column);
+    // A package-qualified name is laid out from the binary's type data when the plan is made
+    // (by value); behind a reference its layout is not needed.
+    if (use == Use::kBehindReference || name.find('.') != std::string::npos) {
+      return arena_.Opaque(name);
+    }
+    return InvalidArgument(
+        "unknown type '{}' at column {} (a named type is written with its package, e.g. "
+        "main.{}; a signature can use {})",
+        name, column, name, TypeArena::SupportedForms());
   }
 
   // After "[": "]T" or "N]T".
@@ -283,7 +311,14 @@ class Parser {
       length = length * 10 + static_cast<uint64_t>(digit - '0');
     }
     RETURN_IF_ERROR(Expect("]"));
+    const size_t elem_column = Peek().column;
     ASSIGN_OR_RETURN(const Type* elem, ParseType(Use::kByValue, depth + 1));
+    if (TypeArena::IsOpaque(*elem)) {
+      return InvalidArgument(
+          "an array of {} needs its layout at column {}: name the array's own type, or pass it "
+          "behind a pointer",
+          elem->name, elem_column);
+    }
     auto array = arena_.Array(length, elem);
     if (!array.ok()) {
       return InvalidArgument("{} at column {}", array.status().message(), length_token.column);

@@ -83,7 +83,8 @@ const char* TypeArena::SupportedForms() {
   return "bool, int, int8..int64, uint, uint8..uint64, uintptr, byte, rune, float32, float64, "
          "complex64, complex128, string, error, any, interface{}, unsafe.Pointer, "
          "context.Context, *T, []T, [N]T, map[K]V, chan T, <-chan T, chan<- T, func(...) ..., "
-         "struct{ a T; b U }; other named types only behind *, [], map or chan";
+         "struct{ a T; b U }, and any named type the binary has, by its package "
+         "(main.Point, net/http.ResponseWriter, io.Writer)";
 }
 
 const Type* TypeArena::Named(std::string_view name) const {
@@ -95,6 +96,26 @@ const Type* TypeArena::Add(Type type) { return &types_.emplace_back(std::move(ty
 
 const Type* TypeArena::Opaque(std::string name) {
   return Add(Make(Kind::kOther, std::move(name), 0));
+}
+
+const Type* TypeArena::Renamed(const Type* base, std::string name) {
+  Type type = *base;
+  type.name = std::move(name);
+  return Add(std::move(type));
+}
+
+StatusOr<const Type*> TypeArena::LaidOutStruct(std::string name, uint64_t size,
+                                               std::vector<Field> fields) {
+  for (const Field& f : fields) {
+    if (f.offset > size || f.type->size > size - f.offset) {
+      return InvalidArgument("{}: field {} ({}, {} bytes at offset {}) lies outside its {} bytes",
+                             name, f.name, f.type->name, f.type->size, f.offset, size);
+    }
+  }
+  Type type = Make(Kind::kStruct, std::move(name), size);
+  type.go_kind = 25;  // runtime kind Struct, as DWARF says it
+  type.fields = std::move(fields);
+  return Add(std::move(type));
 }
 
 const Type* TypeArena::Pointer(const Type* elem) {

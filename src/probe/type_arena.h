@@ -33,9 +33,22 @@ class TypeArena {
   // The forms a signature accepts, for error messages.
   static const char* SupportedForms();
 
-  // A named type that gotap knows nothing about (kOther, size 0). Only usable where the value
-  // does not depend on its layout: behind a pointer, or as a slice, map or channel element.
+  // A named type that gotap knows nothing about (kOther, size 0). Behind a pointer, or as a
+  // slice, map or channel element, it stays so; by value (a parameter or result) the plan lays
+  // it out from the binary's type data (probe/type_data.h) before anything uses its size.
   const dwarf::Type* Opaque(std::string name);
+  // True for the types Opaque makes: a name without a layout.
+  static bool IsOpaque(const dwarf::Type& type) {
+    return type.kind == dwarf::Type::Kind::kOther && type.size == 0;
+  }
+
+  // A copy of `base` (a predeclared type's shape) under another name: a named type such as
+  // `type Celsius float64` or `type Writer interface{...}`.
+  const dwarf::Type* Renamed(const dwarf::Type* base, std::string name);
+  // A struct whose size and field offsets are known (from the binary's type data) rather than
+  // computed. Fails if a field lies outside `size`.
+  StatusOr<const dwarf::Type*> LaidOutStruct(std::string name, uint64_t size,
+                                             std::vector<dwarf::Field> fields);
 
   const dwarf::Type* Pointer(const dwarf::Type* elem);
   const dwarf::Type* Slice(const dwarf::Type* elem);

@@ -137,6 +137,7 @@ void Agent::Scan() {
       context_.log(fmt::format("cannot serve {} (pid {}): {}", EscapeForTerminal(exe->path),
                                exe->pid, EscapeForTerminal(loaded.status().message())));
       failed_.insert(key);
+      context_.board->CountAttachFailure();
       continue;
     }
     auto attachment = Attachment::Start(link, exe->path, std::move(loaded).value(), context_);

@@ -148,6 +148,7 @@ void Attachment::Run() {
   attached_ = false;
   if (source != 0) board.Retire(source);
   if (!summary.ok()) {
+    if (source == 0) context_.board->CountAttachFailure();  // it never attached
     context_.log(fmt::format("{}: {}", EscapeForTerminal(label_path_),
                              EscapeForTerminal(summary.status().message())));
   }

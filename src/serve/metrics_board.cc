@@ -72,6 +72,7 @@ std::string MetricsBoard::Scrape(std::chrono::milliseconds wait) {
   metrics.binaries = MergedLocked();
   metrics.start_time_seconds = start_time_seconds_;
   metrics.scrapes = scrapes_++;
+  metrics.attach_failures = attach_failures_.load();
   lock.unlock();
   if (spans_) metrics.spans = spans_();
   return output::FormatPrometheus(metrics);

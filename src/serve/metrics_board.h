@@ -3,6 +3,7 @@
 // (about 100 ms), so that /metrics is current without reading the maps when nobody asks.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -56,6 +57,9 @@ class MetricsBoard {
   // series aside (their process is gone or will be served by a new source).
   void Retire(uint64_t source);
 
+  // A binary found for a target could not be served (gotap_attach_failures_total).
+  void CountAttachFailure() { ++attach_failures_; }
+
   // The readings as a scrape shows them: summed by (binary, service).
   std::vector<output::BinaryMetrics> Merged() const;
 
@@ -69,6 +73,7 @@ class MetricsBoard {
   uint64_t next_source_ = 1;
   uint64_t request_ = 0;  // scrapes asked so far
   uint64_t scrapes_ = 0;
+  std::atomic<uint64_t> attach_failures_{0};
   struct Live {
     uint64_t answered = 0;  // the last request this source's reading answers
     std::optional<output::BinaryMetrics> reading;

@@ -36,8 +36,8 @@ std::optional<std::string> NonNilError(const decode::CapturedValue& v) {
   return decode::RenderText(v);
 }
 
-// The W3C trace position in the call's context arguments (its own ctx, or the one --ctx-from
-// lent it), if one carries a traceparent value.
+// The caller's trace position in the call's context arguments (its own ctx, or the one
+// --ctx-from lent it), if one carries a traceparent value or an OpenTelemetry SDK span.
 std::optional<decode::TraceParent> CallersTrace(const output::CallEvent& e) {
   for (const decode::CapturedValue& v : e.args) {
     if (v.type == nullptr || v.type->name != "context.Context") continue;
@@ -123,7 +123,10 @@ std::optional<output::Span> SpanBuilder::Build(const output::CallEvent& e) {
         it->second.trace = caller->trace_id;
       }
     }
-    span.attributes.emplace_back("gotap.joined", std::string("traceparent"));
+    span.attributes.emplace_back(
+        "gotap.joined",
+        std::string(caller->source == decode::TraceSource::kOtelSpan ? "otel.span"
+                                                                     : "traceparent"));
   }
 
   span.name = e.func;

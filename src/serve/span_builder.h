@@ -9,9 +9,10 @@
 // one at that level on that goroutine, takes the reserved ids. Every span is exported as soon as
 // its call ends.
 //
-// A call whose context.Context argument carries a W3C traceparent value joins the program's
-// trace: its span takes that trace id, and an outermost call takes the program's span as its
-// parent, so gotap's spans hang inside the program's own traces.
+// A call whose context.Context argument carries a W3C traceparent value, or an OpenTelemetry Go
+// SDK span (tracer.Start, trace.ContextWithSpan), joins the program's trace: its span takes that
+// trace id, and an outermost call takes the program's span as its parent, so gotap's spans hang
+// inside the program's own traces.
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include "probe/dwarf_signature.h"
 #include "probe/entry_site.h"
 #include "probe/resolve.h"
+#include "probe/type_data.h"
 #include "trace/site_screen.h"
 
 namespace gotap::trace {
@@ -250,6 +251,10 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   std::shared_ptr<IfaceTypes> iface_types = IfaceTypes::Build(binary, options.string_length);
   plan.iface_types = iface_types;
   bool any_interface = false;
+  // Named types by value in signatures, laid out from the binary's type data: loaded once, on
+  // the first signature that needs it.
+  std::unique_ptr<probe::TypeData> type_data;
+  std::shared_ptr<probe::TypeArena> named_types;
   for (auto [record, selector] : targets) {
     TracedFunction fn;
     fn.func_id = static_cast<uint32_t>(plan.functions.size());
@@ -318,6 +323,22 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       pointer_receiver = probe::HasPointerReceiver(fn.name);
       fn.types_from = "signature";
       plan.keep_alive.push_back(selector->types);
+      if (probe::HasUnresolvedTypes(*signature)) {
+        if (!type_data) {
+          auto loaded = probe::TypeData::Load(binary);
+          if (!loaded.ok()) {
+            return loaded.status().WithContext(
+                fmt::format("{}: named types in a signature need the binary's type data", fn.name));
+          }
+          type_data = std::move(loaded).value();
+          named_types = std::make_shared<probe::TypeArena>();
+          plan.keep_alive.push_back(named_types);
+        }
+        auto laid_out = probe::LayOutNamedTypes(*signature, *type_data, *named_types);
+        if (!laid_out.ok()) return laid_out.status().WithContext(fn.name);
+        signature = std::move(laid_out).value();
+        fn.types_from = "signature and type data";
+      }
     } else {
       fn.types_from = "raw words";
     }
@@ -503,7 +524,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   if (any_interface && plan.iface_types->structs_without_recipe() > 0) {
     plan.warnings.push_back(fmt::format(
         "{} of the program's struct types print by name only behind interfaces (the kernel's "
-        "recipe map holds {}; error types come first)",
+        "recipe map holds {}; OpenTelemetry spans and error types come first)",
         plan.iface_types->structs_without_recipe(), int{GOTAP_IFACE_MAX_RECIPES}));
   }
   if (plan.specs.size() > options.max_sites) {

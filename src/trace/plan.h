@@ -66,7 +66,7 @@ struct TracedFunction {
   // Histogram plans: the function returns an `error`, and its RETs count the non-nil ones
   // (GOTAP_SITE_F_COUNT_ERRORS; tail-call exits, which leave before results exist, do not).
   bool counts_errors = false;
-  std::string types_from;  // "dwarf", "signature" or "raw words"
+  std::string types_from;  // "dwarf", "signature", "signature and type data" or "raw words"
   std::vector<gotap_capture> arg_captures;
   std::vector<gotap_capture> result_captures;
   std::vector<ValueBinding> args;

@@ -53,6 +53,18 @@ struct Builder {
   }
 };
 
+// Whether the struct at `vaddr` holds an OpenTelemetry SpanContext (the SDK's spans do): decode
+// joins gotap's spans to the program's traces through these, so they must get a recipe.
+bool HoldsOtelSpanContext(const gobin::RuntimeTypes& types, uint64_t vaddr) {
+  auto fields = types.Fields(vaddr);
+  if (!fields) return false;
+  return std::any_of(fields->begin(), fields->end(), [&](const gobin::StructField& f) {
+    auto t = types.TypeAt(f.type);
+    return t && t->kind == GoKind::kStruct && t->name == "trace.SpanContext" &&
+           types.PkgPath(f.type) == "go.opentelemetry.io/otel/trace";
+  });
+}
+
 }  // namespace
 
 bool IsUserPackage(std::string_view pkg, std::string_view main_module) {
@@ -82,8 +94,9 @@ std::optional<decode::ShapeRecipe> StructRecipe(const gobin::RuntimeTypes& types
 
 UserStructs FindUserStructs(const gobin::RuntimeTypes& types, std::string_view main_module,
                             size_t cap) {
-  // Candidates in order of preference; each a dynamic type and the struct it holds.
-  std::vector<std::pair<uint64_t, uint64_t>> ordered[3];
+  // Candidates in order of preference; each a dynamic type and the struct it holds. Tier 0:
+  // OpenTelemetry spans (a handful of types, see HoldsOtelSpanContext), wherever found.
+  std::vector<std::pair<uint64_t, uint64_t>> ordered[4];
   std::set<uint64_t> queued;
   auto consider = [&](uint64_t vaddr, int tier) {
     if (queued.count(vaddr)) return;
@@ -101,18 +114,18 @@ UserStructs FindUserStructs(const gobin::RuntimeTypes& types, std::string_view m
     auto pkg = types.PkgPath(target);
     if (!pkg || !IsUserPackage(*pkg, main_module)) return;
     queued.insert(vaddr);
-    ordered[tier].emplace_back(vaddr, target);
+    ordered[HoldsOtelSpanContext(types, target) ? 0 : tier].emplace_back(vaddr, target);
   };
   auto itabs = types.Itabs();
   for (const auto& [inter, type] : itabs) {
     auto i = types.TypeAt(inter);
-    if (i && i->name == "error") consider(type, 0);
+    if (i && i->name == "error") consider(type, 1);
   }
-  for (const auto& [inter, type] : itabs) consider(type, 1);
+  for (const auto& [inter, type] : itabs) consider(type, 2);
   for (uint64_t vaddr : types.LinkedTypes(kMaxTypesWalked)) {
-    consider(vaddr, 2);
+    consider(vaddr, 3);
     // A struct value T found alone (say, as a field) is also boxed through *T.
-    if (auto p = types.PtrToThis(vaddr)) consider(*p, 2);
+    if (auto p = types.PtrToThis(vaddr)) consider(*p, 3);
   }
   UserStructs out;
   for (const auto& tier : ordered) {

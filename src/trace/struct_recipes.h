@@ -36,8 +36,9 @@ struct UserStructs {
 };
 
 // Recipes for the dynamic types T and *T of the program's own named struct types found in
-// the type data (typelinks, itabs and what they lead to), at most `cap` of them: the concrete
-// types of itabs for `error` first (custom errors), then other types of itabs, then the rest.
+// the type data (typelinks, itabs and what they lead to), at most `cap` of them: OpenTelemetry
+// spans (structs with a go.opentelemetry.io/otel/trace.SpanContext field) first, then the
+// concrete types of itabs for `error` (custom errors), then other types of itabs, then the rest.
 // A T stored in the interface word itself (a struct of one pointer) gets none.
 UserStructs FindUserStructs(const gobin::RuntimeTypes& types, std::string_view main_module,
                             size_t cap);

@@ -102,15 +102,34 @@ TEST(ServeDiscoveryBpf, ModuleTargetFollowsItsProcessesAndKeepsCountsAfterTheyEx
   EXPECT_EQ(SampleOf(body, errors), ErrorsPrinted(out) + ErrorsPrinted(again)) << body;
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
 
+  EXPECT_EQ(SampleOf(body, "gotap_attach_failures_total"), 0) << body;
+
+  // A process of the module whose binary lacks the probed function: not served, counted, and
+  // not retried at every scan.
+  const std::string other = PrivateCopy(MatrixPath("named", {"1.27", "stripped"}));
+  auto unservable = ChildProcess::Start({other, "-wait"});
+  ASSERT_TRUE(unservable->WaitForLine(Stream::kOut, "ready", seconds(30)));
+  ASSERT_TRUE(serve->WaitForLine(
+      Stream::kErr,
+      fmt::format("cannot serve {} (pid {}): no function matches", other, unservable->pid()),
+      seconds(30)))
+      << serve->err();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // a few more scans
+  body = HttpGet(port, "/metrics").body;
+  EXPECT_EQ(SampleOf(body, "gotap_attach_failures_total"), 1) << body << serve->err();
+  unservable->CloseStdin();
+  ASSERT_TRUE(unservable->Wait(seconds(30)));
+
   serve->Signal(SIGTERM);
   auto status = serve->Wait(seconds(30));
   ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << serve->err();
   std::filesystem::remove(binary);
+  std::filesystem::remove(other);
 }
 
-// A container's view: in a mount namespace of its own, another file (a copy) sits at the served
-// path. It is found by its path there and served through /proc/PID/exe, its counts summed with
-// the host's under the same labels.
+// A container's view: in a mount namespace of its own (then in a pid namespace too), another
+// file (a copy) sits at the served path. It is found by its path there and served through
+// /proc/PID/exe, its counts summed with the host's under the same labels.
 TEST(ServeDiscoveryBpf, SamePathInAnotherMountNamespaceIsServedToo) {
   const std::string fixture = MatrixPath("adder", {"1.19", "stripped"});
   const std::string binary = PrivateCopy(fixture);
@@ -130,13 +149,23 @@ TEST(ServeDiscoveryBpf, SamePathInAnotherMountNamespaceIsServedToo) {
   std::string contained = RunOnceServed(
       *serve, {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", in_namespace},
       "of " + binary + " via /proc/{}/exe");
+  // A pid namespace as well: the process is pid 1 there, found by its pid here. The same file
+  // as before, so first its earlier attachment goes with its process.
+  ASSERT_TRUE(serve->WaitForLine(Stream::kErr, "no process runs " + binary + " anymore: detached",
+                                 seconds(30)))
+      << serve->err();
+  std::string pid_namespaced =
+      RunOnceServed(*serve,
+                    {"/usr/bin/unshare", "-m", "-p", "--fork", "--propagation", "private",
+                     "/bin/sh", "-c", in_namespace},
+                    "of " + binary + " via /proc/");
   std::string host = RunProgram({binary, "-check", "-n", "2000"});
 
   const std::string calls = "gotap_calls_total{" + Labels("main.check", binary) + "}";
-  std::string body = MetricsWhen(port, calls, 5000);
-  EXPECT_EQ(SampleOf(body, calls), 5000) << body << serve->err();
+  std::string body = MetricsWhen(port, calls, 8000);
+  EXPECT_EQ(SampleOf(body, calls), 8000) << body << serve->err();
   EXPECT_EQ(SampleOf(body, "gotap_call_errors_total{" + Labels("main.check", binary) + "}"),
-            ErrorsPrinted(contained) + ErrorsPrinted(host))
+            ErrorsPrinted(contained) + ErrorsPrinted(pid_namespaced) + ErrorsPrinted(host))
       << body;
   serve->Signal(SIGTERM);
   ASSERT_TRUE(serve->Wait(seconds(30))) << serve->err();

@@ -192,6 +192,80 @@ TEST(ServeOtlpBpf, SpansJoinTheProgramsTraceparentGo119Stripped) {
                                "main.step(ctx context.Context, id int) error"});
 }
 
+// The otelsdk fixture, instrumented with the real OpenTelemetry Go SDK, exports its own "request"
+// spans to the same collector gotap serve exports to. On the collector's side, gotap's handle
+// span must share the request span's trace id and hang under it, and step under handle: the
+// span's ids were read from the SDK's span struct in the context, at offsets from the type data.
+void ExpectSpansJoinOtelSdkTraces(const std::string& fixture,
+                                  const std::vector<std::string>& probes) {
+  ASSERT_TRUE(std::filesystem::exists(kCollector)) << kCollector;
+  const std::string binary = PrivateCopy(fixture);
+  const uint16_t port = FreeLoopbackPort();
+  const std::string url = fmt::format("http://127.0.0.1:{}", port);
+  Collector collector(port);
+  ASSERT_TRUE(collector.Start()) << collector.Stop();
+  std::vector<std::string> argv = {GOTAP_BINARY, "serve", "--metrics", "127.0.0.1:0",
+                                   "--otlp",     url,     binary};
+  argv.insert(argv.end(), probes.begin(), probes.end());
+  auto serve = ChildProcess::Start(argv);
+  ASSERT_TRUE(serve->WaitForLine(Stream::kErr, "gotap: serving 2 functions", seconds(60)))
+      << serve->err();
+  std::string out = RunProgram({binary, "-n", "6", "-otlp", url});
+  serve->Signal(SIGTERM);
+  ASSERT_TRUE(serve->Wait(seconds(30))) << serve->err();
+  std::string log = collector.Stop();
+  std::vector<ReceivedSpan> spans = ParseDebugSpans(log);
+  std::filesystem::remove(binary);
+
+  // The program's ground truth, and its spans as the collector received them.
+  std::map<std::string, std::pair<std::string, std::string>> printed;  // id -> trace, span
+  std::regex request(R"(request (\d+) trace ([0-9a-f]{32}) span ([0-9a-f]{16}) error)");
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), request);
+       it != std::sregex_iterator(); ++it) {
+    printed[(*it)[1]] = {(*it)[2], (*it)[3]};
+  }
+  ASSERT_EQ(printed.size(), 6u) << out;
+  std::map<std::string, const ReceivedSpan*> requests, handles;  // id -> span
+  for (const ReceivedSpan& s : spans) {
+    if (s.name == "request") requests[Inner(s.attributes.at("request.id"))] = &s;
+    if (s.name == "main.handle") handles[Inner(s.attributes.at("gotap.arg.id"))] = &s;
+  }
+  ASSERT_EQ(requests.size(), 6u) << log;
+  ASSERT_EQ(handles.size(), 6u) << log;
+  int steps = 0;
+  for (const ReceivedSpan& s : spans) {
+    if (s.name == "request") continue;
+    const std::string id = Inner(s.attributes.at("gotap.arg.id"));
+    SCOPED_TRACE(s.name + " id " + id);
+    ASSERT_TRUE(requests.count(id));
+    const ReceivedSpan& program = *requests[id];
+    EXPECT_EQ(program.trace_id, printed[id].first);
+    EXPECT_EQ(program.id, printed[id].second);
+    EXPECT_EQ(s.trace_id, program.trace_id);
+    auto joined = s.attributes.find("gotap.joined");
+    EXPECT_TRUE(joined != s.attributes.end() && joined->second == "Str(otel.span)");
+    if (s.name == "main.handle") {
+      EXPECT_EQ(s.parent_id, program.id) << "the program's request span is the parent";
+    } else {
+      EXPECT_EQ(s.name, "main.step");
+      EXPECT_EQ(s.parent_id, handles[id]->id);
+      EXPECT_EQ(s.status_code == "Error", std::stoi(id) % 3 == 0);
+      ++steps;
+    }
+  }
+  EXPECT_EQ(steps, 6);
+}
+
+TEST(ServeOtlpBpf, SpansJoinTheOtelSdkTracesGo119) {
+  ExpectSpansJoinOtelSdkTraces(Fixture("otelsdk.default"), {"main.handle", "main.step"});
+}
+
+TEST(ServeOtlpBpf, SpansJoinTheOtelSdkTracesGo119Stripped) {
+  ExpectSpansJoinOtelSdkTraces(Fixture("otelsdk.stripped"),
+                               {"main.handle(ctx context.Context, id int) error",
+                                "main.step(ctx context.Context, id int) error"});
+}
+
 // The collector is down when the calls happen and comes up later: the spans wait in the queue
 // and arrive, retried with backoff; the failures are counted, nothing is dropped.
 TEST(ServeOtlpBpf, CollectorDownThenUpLosesNothing) {

@@ -237,11 +237,41 @@ TEST(ProbeSelectorTest, MalformedInputsGiveExactMessages) {
   EXPECT_EQ(ParseError(funcs + std::string(41, ')')), "type nests too deeply at column 173");
   const std::string forms = TypeArena::SupportedForms();
   EXPECT_EQ(ParseError("main.f(x Foo)"),
-            "unknown type 'Foo' at column 10 (a signature can use " + forms + ")");
+            "unknown type 'Foo' at column 10 (a named type is written with its package, e.g. "
+            "main.Foo; a signature can use " +
+                forms + ")");
   EXPECT_EQ(ParseError("main.f(x [2]main.T)"),
-            "unknown type 'main.T' at column 13 (a signature can use " + forms + ")");
+            "an array of main.T needs its layout at column 13: name the array's own type, or "
+            "pass it behind a pointer");
   EXPECT_EQ(ParseError("main.f(Store)"),
-            "unknown type 'Store' at column 8 (a signature can use " + forms + ")");
+            "unknown type 'Store' at column 8 (a named type is written with its package, e.g. "
+            "main.Store; a signature can use " +
+                forms + ")");
+  EXPECT_EQ(ParseError("main.f(w net/http)"),
+            "expected PATH.Type (e.g. net/http.Header) at column 10");
+  EXPECT_EQ(ParseError("main.f(w net/http.)"),
+            "expected PATH.Type (e.g. net/http.Header) at column 10");
+  EXPECT_EQ(ParseError("main.f(x map)"), "expected '[' at column 13");
+}
+
+// Named types by value and import paths parse to named placeholders that the plan lays out from
+// the binary's type data (probe/type_data.h); behind references they stay names.
+TEST(ProbeSelectorTest, NamedTypesByPackageOrImportPath) {
+  auto selector = ParseSelector(
+      "main.handle(w net/http.ResponseWriter, r *net/http.Request, p main.Point, "
+      "h []example.com/x-y/v2.Hook) io.Writer");
+  ASSERT_TRUE(selector.ok()) << selector.status().message();
+  const Signature& sig = *selector->signature;
+  ASSERT_EQ(sig.params.size(), 4u);
+  EXPECT_EQ(sig.params[0].type->name, "net/http.ResponseWriter");
+  EXPECT_TRUE(TypeArena::IsOpaque(*sig.params[0].type));
+  EXPECT_EQ(sig.params[1].type->name, "*net/http.Request");
+  EXPECT_EQ(sig.params[1].type->kind, dwarf::Type::Kind::kPointer);
+  EXPECT_EQ(sig.params[2].type->name, "main.Point");
+  EXPECT_TRUE(TypeArena::IsOpaque(*sig.params[2].type));
+  EXPECT_EQ(sig.params[3].type->name, "[]example.com/x-y/v2.Hook");
+  ASSERT_EQ(sig.results.size(), 1u);
+  EXPECT_EQ(sig.results[0].type->name, "io.Writer");
 }
 
 }  // namespace
