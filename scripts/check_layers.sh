@@ -14,7 +14,8 @@ declare -A allowed=(
   [gobin]="base elf dwarf arch"
   [probe]="base elf dwarf arch gobin"
   [proc]="base"
-  [bpf]="base"
+  # bpf's run loop stops on /proc conditions (proc/stop_conditions.h).
+  [bpf]="base proc"
   # decode reads records laid out by bpf/gotap_intf.h (plain C, no libbpf).
   [decode]="base elf dwarf arch gobin probe bpf"
   [output]="base decode"

@@ -8,72 +8,26 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdarg>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <set>
+#include <optional>
 
 #include "bpf/gotap.skel.h"  // generated from gotap.bpf.c by bpftool, see CMakeLists.txt
+#include "bpf/libbpf_log.h"
 #include "bpf/open_frames.h"
+#include "bpf/per_cpu.h"
 #include "bpf/privileges.h"
+#include "bpf/ring_reader.h"
 #include "bpf/scoped_fd.h"
 #include "bpf/site_spec.h"
-#include "bpf/uprobe_links.h"
 
 namespace gotap::bpf {
 namespace {
 
-// libbpf's warnings on this thread since the last ClearLibbpfLog(): on a failed load they hold
-// the verifier log, which is the only useful explanation. GOTAP_LIBBPF_VERBOSE=1 echoes them.
-thread_local std::string libbpf_log;
 // Goroutine slots a session may ask for: ~6 KiB each, 384 MiB at most.
 constexpr uint32_t kMaxGoroutineSlots = 1u << 16;
-constexpr size_t kMaxLogBytes = 16 << 10;
-
-int LibbpfPrint(libbpf_print_level level, const char* format, va_list args) {
-  static const bool verbose = std::getenv("GOTAP_LIBBPF_VERBOSE") != nullptr;
-  if (level == LIBBPF_DEBUG && !verbose) return 0;
-  va_list copy;
-  va_copy(copy, args);
-  int n = std::vsnprintf(nullptr, 0, format, copy);
-  va_end(copy);
-  if (n < 0) return 0;
-  std::string text(static_cast<size_t>(n) + 1, '\0');
-  std::vsnprintf(text.data(), text.size(), format, args);
-  text.resize(n);
-  if (verbose) std::fputs(text.c_str(), stderr);
-  libbpf_log += text;
-  if (libbpf_log.size() > kMaxLogBytes) libbpf_log.erase(0, libbpf_log.size() - kMaxLogBytes);
-  return n;
-}
-
-void ClearLibbpfLog() {
-  static std::once_flag once;
-  std::call_once(once, [] { libbpf_set_print(LibbpfPrint); });
-  libbpf_log.clear();
-}
-
-// The last `lines` lines of the libbpf log, indented, or "" when it is empty.
-std::string LibbpfLogTail(int lines) {
-  size_t start = libbpf_log.size();
-  for (int i = 0; i <= lines && start > 0; ++i) {
-    start = libbpf_log.rfind('\n', start - 1);
-    if (start == std::string::npos) {
-      start = 0;
-      break;
-    }
-  }
-  std::string tail = libbpf_log.substr(start);
-  return tail.empty() ? "" : "\nlibbpf: " + tail;
-}
 
 struct SkeletonDeleter {
   void operator()(gotap_bpf* skel) const { gotap_bpf__destroy(skel); }
-};
-struct RingBufferDeleter {
-  void operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
 };
 
 Status ValidateOptions(const SessionOptions& o) {
@@ -105,16 +59,6 @@ Status ValidateOptions(const SessionOptions& o) {
   }
   if (o.hist_by > GOTAP_BY_PID) return InvalidArgument("bad histogram grouping {}", o.hist_by);
   return Status::Ok();
-}
-
-StatusOr<AttachMode> ChooseAttachMode(AttachMode requested) {
-  if (requested == AttachMode::kPerfEvent) return requested;
-  ASSIGN_OR_RETURN(bool multi, HasUprobeMultiLink());
-  if (multi) return AttachMode::kUprobeMulti;
-  if (requested == AttachMode::kUprobeMulti) {
-    return Unsupported("this kernel has no uprobe_multi links (Linux 6.6+)");
-  }
-  return AttachMode::kPerfEvent;
 }
 
 StatusOr<size_t> CountKeys(int map_fd, size_t key_size) {
@@ -151,31 +95,18 @@ void MergeHistogramSlots(const __u64 (&cpu)[GOTAP_HIST_SLOTS], std::vector<uint6
 
 struct Session::State {
   SessionOptions options;
-  AttachMode mode = AttachMode::kUprobeMulti;
-  int pmu_type = -1;  // perf-event mode only
   // Declared in reverse order of teardown: links close before the ring and the program.
   std::unique_ptr<gotap_bpf, SkeletonDeleter> skel;
-  std::unique_ptr<ring_buffer, RingBufferDeleter> ring;
-  std::vector<ScopedFd> links;
-  ScopedFd run_stats;  // holds BPF_STATS_RUN_TIME on while open
-  size_t attached_sites = 0;
+  std::optional<RingReader> ring;
+  std::optional<Attachments> links;
+  ScopedFd run_stats;      // holds BPF_STATS_RUN_TIME on while open
   uint64_t next_site = 0;  // sites [0, next_site) hold specs
   // The gslots map, memory-mapped: userspace frees the slots of processes that are gone.
   gotap_gslot* slots = nullptr;
   size_t slots_bytes = 0;
-  // Valid only during Poll.
-  const std::function<void(Bytes)>* on_record = nullptr;
-  int delivered = 0;
 
   ~State() {
     if (slots) munmap(slots, slots_bytes);
-  }
-
-  static int OnSample(void* ctx, void* data, size_t size) {
-    auto* state = static_cast<State*>(ctx);
-    (*state->on_record)(Bytes(static_cast<const uint8_t*>(data), size));
-    ++state->delivered;
-    return 0;
   }
 };
 
@@ -190,10 +121,8 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
   RETURN_IF_ERROR(CheckKernelBtf());
   auto state = std::make_unique<State>();
   state->options = options;
-  ASSIGN_OR_RETURN(state->mode, ChooseAttachMode(options.attach_mode));
-  if (state->mode == AttachMode::kPerfEvent) {
-    ASSIGN_OR_RETURN(state->pmu_type, UprobePmuType());
-  }
+  ASSIGN_OR_RETURN(Attachments links, Attachments::Create(options.attach_mode));
+  state->links.emplace(std::move(links));
 
   ClearLibbpfLog();
   state->skel.reset(gotap_bpf__open());
@@ -232,10 +161,7 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
   skel->rodata->gslot_mask = slot_entries - 1;
   skel->rodata->no_gslots = options.goroutine_slots == 0 ? 1 : 0;
   skel->rodata->with_ns = options.with_ns ? 1 : 0;
-  int attach_type = state->mode == AttachMode::kUprobeMulti ? kAttachTraceUprobeMulti : 0;
-  bpf_program__set_expected_attach_type(skel->progs.gotap_site,
-                                        static_cast<bpf_attach_type>(attach_type));
-  bpf_program__set_autoattach(skel->progs.gotap_site, false);
+  state->links->PrepareUprobeProgram(skel->progs.gotap_site);
   if (int err = gotap_bpf__load(skel); err != 0) {
     return IoError("loading the BPF program: {}{}", std::strerror(-err), LibbpfLogTail(40));
   }
@@ -246,11 +172,8 @@ StatusOr<Session> Session::Create(const SessionOptions& options) {
     return IoError("mapping the goroutine slots: {}", std::strerror(errno));
   }
   state->slots = static_cast<gotap_gslot*>(slots);
-  state->ring.reset(
-      ring_buffer__new(bpf_map__fd(skel->maps.ring), &State::OnSample, state.get(), nullptr));
-  if (!state->ring) {
-    return IoError("setting up the ring buffer: {}", std::strerror(errno));
-  }
+  ASSIGN_OR_RETURN(RingReader ring, RingReader::Create(bpf_map__fd(skel->maps.ring)));
+  state->ring.emplace(std::move(ring));
   return Session(std::move(state));
 }
 
@@ -285,41 +208,14 @@ StatusOr<uint64_t> Session::AddSites(std::span<const gotap_site_spec> specs) {
 
 Status Session::Attach(const std::string& path, std::span<const uint64_t> file_offsets,
                        std::span<const uint64_t> cookies, int pid) {
-  RETURN_IF_ERROR(ValidateAttach(path, file_offsets, cookies, pid));
-  State& s = *state_;
-  int prog_fd = bpf_program__fd(s.skel->progs.gotap_site);
-  if (s.mode == AttachMode::kUprobeMulti) {
-    ASSIGN_OR_RETURN(ScopedFd link,
-                     CreateUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid));
-    s.links.push_back(std::move(link));
-  } else {
-    ASSIGN_OR_RETURN(std::vector<ScopedFd> fds,
-                     CreatePerfEventUprobes(prog_fd, s.pmu_type, path, file_offsets, cookies, pid));
-    for (ScopedFd& fd : fds) s.links.push_back(std::move(fd));
-  }
-  s.attached_sites += file_offsets.size();
-  return Status::Ok();
+  RETURN_IF_ERROR(CheckCookies(cookies));
+  return state_->links->Attach(bpf_program__fd(state_->skel->progs.gotap_site), path, file_offsets,
+                               cookies, pid);
 }
 
-Status Session::ValidateAttach(const std::string& path, std::span<const uint64_t> file_offsets,
-                               std::span<const uint64_t> cookies, int pid) const {
-  const State& s = *state_;
-  if (file_offsets.empty()) return InvalidArgument("no sites to attach in {}", path);
-  if (file_offsets.size() != cookies.size()) {
-    return InvalidArgument("{} file offsets but {} cookies", file_offsets.size(), cookies.size());
-  }
-  if (pid < 0) return InvalidArgument("pid {}", pid);
-  struct stat st {};
-  if (stat(path.c_str(), &st) != 0) {
-    return NotFound("{}: {}", path, std::strerror(errno));
-  }
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("{} is not a regular file", path);
-  for (size_t i = 0; i < file_offsets.size(); ++i) {
-    if (file_offsets[i] >= static_cast<uint64_t>(st.st_size)) {
-      return InvalidArgument("site {}: file offset {:#x} is past the end of {} ({} bytes)", i,
-                             file_offsets[i], path, st.st_size);
-    }
-    if (cookies[i] >= s.next_site) {
+Status Session::CheckCookies(std::span<const uint64_t> cookies) const {
+  for (size_t i = 0; i < cookies.size(); ++i) {
+    if (cookies[i] >= state_->next_site) {
       return InvalidArgument("site {}: cookie {} has no spec (AddSites first)", i, cookies[i]);
     }
   }
@@ -330,72 +226,17 @@ Status Session::AttachDroppingRefused(const std::string& path,
                                       std::span<const uint64_t> file_offsets,
                                       std::span<const uint64_t> cookies, int pid,
                                       std::span<const uint32_t> groups, AttachReport* report) {
-  State& s = *state_;
   *report = AttachReport{};
-  if (groups.size() != file_offsets.size()) {
-    return InvalidArgument("{} file offsets but {} groups", file_offsets.size(), groups.size());
-  }
-  if (s.mode != AttachMode::kUprobeMulti || file_offsets.size() < 2) {
-    return Attach(path, file_offsets, cookies, pid);
-  }
-  RETURN_IF_ERROR(ValidateAttach(path, file_offsets, cookies, pid));
-  int prog_fd = bpf_program__fd(s.skel->progs.gotap_site);
-  LinkAttempt first = TryUprobeMultiLink(prog_fd, path, file_offsets, cookies, pid);
-  if (first.link.valid()) {  // the normal case: one syscall
-    s.links.push_back(std::move(first.link));
-    s.attached_sites += file_offsets.size();
-    return Status::Ok();
-  }
-  if (!IsSiteErrno(first.error)) return Attach(path, file_offsets, cookies, pid);  // its error
-  ASSIGN_OR_RETURN(std::vector<RefusedSite> refused, FindRefusedSites(path, file_offsets, pid));
-  if (refused.empty()) {
-    return IoError("uprobe_multi link of {} sites in {}: {}, but no single site is refused",
-                   file_offsets.size(), path, UprobeErrnoText(first.error));
-  }
-  std::set<uint32_t> dropped_groups;
-  for (const RefusedSite& r : refused) dropped_groups.insert(groups[r.index]);
-  std::vector<uint64_t> kept_offsets, kept_cookies;
-  for (size_t i = 0; i < file_offsets.size(); ++i) {
-    if (dropped_groups.count(groups[i])) {
-      report->dropped.push_back(i);
-    } else {
-      kept_offsets.push_back(file_offsets[i]);
-      kept_cookies.push_back(cookies[i]);
-    }
-  }
-  for (const RefusedSite& r : refused) {
-    report->refused.push_back({r.index, r.file_offset, r.error, UprobeErrnoText(r.error)});
-  }
-  if (kept_offsets.empty()) {
-    return IoError(
-        "the kernel refuses a uprobe site of every probed function in {} (first: file "
-        "offset {:#x}: {})",
-        path, refused[0].file_offset, UprobeErrnoText(refused[0].error));
-  }
-  ASSIGN_OR_RETURN(ScopedFd link,
-                   CreateUprobeMultiLink(prog_fd, path, kept_offsets, kept_cookies, pid));
-  s.links.push_back(std::move(link));
-  s.attached_sites += kept_offsets.size();
-  return Status::Ok();
+  RETURN_IF_ERROR(CheckCookies(cookies));
+  return state_->links->AttachDroppingRefused(bpf_program__fd(state_->skel->progs.gotap_site), path,
+                                              file_offsets, cookies, pid, groups, report);
 }
 
-void Session::DetachAll() {
-  state_->links.clear();
-  state_->attached_sites = 0;
-}
+void Session::DetachAll() { state_->links->DetachAll(); }
 
 StatusOr<int> Session::Poll(std::chrono::milliseconds timeout,
                             const std::function<void(Bytes)>& on_record) {
-  State& s = *state_;
-  s.on_record = &on_record;
-  s.delivered = 0;
-  // The program wakes the reader only when the ring fills up (see emit() in gotap.bpf.c), so a
-  // wait that ends without a wakeup still collects what was written meanwhile.
-  int err = ring_buffer__poll(s.ring.get(), static_cast<int>(timeout.count()));
-  if (err == 0 || err == -EINTR) err = ring_buffer__consume(s.ring.get());
-  s.on_record = nullptr;
-  if (err < 0 && err != -EINTR) return IoError("polling the ring buffer: {}", std::strerror(-err));
-  return s.delivered;
+  return state_->ring->Poll(timeout, on_record);
 }
 
 StatusOr<int> Session::DrainOpenFrames(int tgid, const std::function<void(Bytes)>& on_record) {
@@ -406,20 +247,8 @@ StatusOr<int> Session::DrainOpenFrames(int tgid, const std::function<void(Bytes)
 
 namespace {
 
-// Entries [0, n) of a per-CPU array of __u64 counters, each summed over the CPUs.
 StatusOr<std::vector<uint64_t>> SumPerCpuCounters(const bpf_map* map, uint32_t n) {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<uint64_t> per_cpu(cpus);
-  std::vector<uint64_t> sums(n);
-  int fd = bpf_map__fd(map);
-  for (uint32_t key = 0; key < n; ++key) {
-    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
-      return IoError("reading {}[{}]: {}", bpf_map__name(map), key, std::strerror(errno));
-    }
-    for (uint64_t v : per_cpu) sums[key] += v;
-  }
-  return sums;
+  return bpf::SumPerCpuCounters(bpf_map__fd(map), n, bpf_map__name(map));
 }
 
 }  // namespace
@@ -444,20 +273,19 @@ StatusOr<std::vector<uint64_t>> Session::ReadHistogram(uint32_t func_id) const {
   if (func_id >= state_->options.max_hist_funcs) {
     return InvalidArgument("no histogram for function {}", func_id);
   }
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<gotap_hist_counts> counts(cpus);
-  std::vector<gotap_hist_extremes> extremes(cpus);
-  if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.hist), &func_id, counts.data()) != 0 ||
-      bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.hist_extremes), &func_id,
-                          extremes.data()) != 0) {
-    return IoError("reading the histogram of function {}: {}", func_id, std::strerror(errno));
+  auto counts = LookupPerCpu<gotap_hist_counts>(bpf_map__fd(state_->skel->maps.hist), &func_id);
+  auto extremes =
+      LookupPerCpu<gotap_hist_extremes>(bpf_map__fd(state_->skel->maps.hist_extremes), &func_id);
+  for (const Status& status : {counts.status(), extremes.status()}) {
+    if (!status.ok()) {
+      return status.WithContext(fmt::format("reading the histogram of function {}", func_id));
+    }
   }
   std::vector<uint64_t> out(GOTAP_HIST_SLOTS);
-  for (int cpu = 0; cpu < cpus; ++cpu) {
-    for (uint32_t slot = 0; slot <= GOTAP_HIST_SUM; ++slot) out[slot] += counts[cpu].slots[slot];
-    MergeHistogramSlot(GOTAP_HIST_MIN, extremes[cpu].min, out[GOTAP_HIST_MIN]);
-    MergeHistogramSlot(GOTAP_HIST_MAX, extremes[cpu].max, out[GOTAP_HIST_MAX]);
+  for (size_t cpu = 0; cpu < counts->size() && cpu < extremes->size(); ++cpu) {
+    for (uint32_t slot = 0; slot <= GOTAP_HIST_SUM; ++slot) out[slot] += (*counts)[cpu].slots[slot];
+    MergeHistogramSlot(GOTAP_HIST_MIN, (*extremes)[cpu].min, out[GOTAP_HIST_MIN]);
+    MergeHistogramSlot(GOTAP_HIST_MAX, (*extremes)[cpu].max, out[GOTAP_HIST_MAX]);
   }
   return out;
 }
@@ -477,22 +305,16 @@ Status Session::SetIfaceRecipes(std::span<const std::pair<uint64_t, gotap_iface_
 }
 
 Status Session::ResetHistogramExtremes() {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<gotap_hist_extremes> zeros(cpus);
   int fd = bpf_map__fd(state_->skel->maps.hist_extremes);
   for (uint32_t func = 0; func < state_->options.max_hist_funcs; ++func) {
-    if (bpf_map_update_elem(fd, &func, zeros.data(), BPF_ANY) != 0) {
-      return IoError("resetting the extremes of function {}: {}", func, std::strerror(errno));
+    if (Status s = UpdatePerCpu(fd, &func, gotap_hist_extremes{}); !s.ok()) {
+      return s.WithContext(fmt::format("resetting the extremes of function {}", func));
     }
   }
   return Status::Ok();
 }
 
 StatusOr<std::vector<GroupHistogram>> Session::ReadGroupedHistograms() const {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return IoError("counting possible CPUs: {}", std::strerror(-cpus));
-  std::vector<gotap_hist_value> per_cpu(cpus);
   int fd = bpf_map__fd(state_->skel->maps.hist_by);
   std::vector<GroupHistogram> out;
   gotap_hist_key key{}, next{};
@@ -500,12 +322,11 @@ StatusOr<std::vector<GroupHistogram>> Session::ReadGroupedHistograms() const {
   while (bpf_map_get_next_key(fd, prev, &next) == 0) {
     key = next;
     prev = &key;
-    if (bpf_map_lookup_elem(fd, &key, per_cpu.data()) != 0) {
-      if (errno == ENOENT) continue;  // deleted meanwhile
-      return IoError("reading a grouped histogram: {}", std::strerror(errno));
-    }
+    auto per_cpu = LookupPerCpu<gotap_hist_value>(fd, &key);
+    if (per_cpu.status().code() == StatusCode::kNotFound) continue;  // deleted meanwhile
+    if (!per_cpu.ok()) return per_cpu.status().WithContext("reading a grouped histogram");
     GroupHistogram h{key.func_id, key.group, std::vector<uint64_t>(GOTAP_HIST_SLOTS)};
-    for (const gotap_hist_value& v : per_cpu) MergeHistogramSlots(v.slots, h.slots);
+    for (const gotap_hist_value& v : *per_cpu) MergeHistogramSlots(v.slots, h.slots);
     out.push_back(std::move(h));
   }
   if (errno != ENOENT) return IoError("iterating grouped histograms: {}", std::strerror(errno));
@@ -573,8 +394,8 @@ StatusOr<ProgramStats> Session::ReadProgramStats() const {
   return ProgramStats{info.run_cnt, info.run_time_ns};
 }
 
-AttachMode Session::attach_mode() const { return state_->mode; }
-size_t Session::attached_sites() const { return state_->attached_sites; }
+AttachMode Session::attach_mode() const { return state_->links->mode(); }
+size_t Session::attached_sites() const { return state_->links->attached_sites(); }
 
 std::string Counters::ToString() const {
   static constexpr const char* kNames[GOTAP_CTR_NUM] = {

@@ -19,16 +19,11 @@
 
 #include "base/byte_reader.h"
 #include "base/status.h"
+#include "bpf/attachments.h"
 #include "bpf/gotap_intf.h"
 #include "bpf/limits.h"
 
 namespace gotap::bpf {
-
-enum class AttachMode {
-  kAuto,         // uprobe_multi when the kernel has it, else perf events
-  kUprobeMulti,  // fail on kernels without uprobe_multi (Linux < 6.6)
-  kPerfEvent,    // one perf-event uprobe per site (slow to detach; for old kernels and tests)
-};
 
 struct SessionOptions {
   uint32_t ring_bytes = 8u << 20;  // power of two, multiple of the page size
@@ -72,18 +67,6 @@ struct ProgramStats {
   uint64_t run_time_ns = 0;  // total time inside the program, excluding the trap around it
 };
 
-// What AttachDroppingRefused left out. Indexes are into the file_offsets it was given.
-struct AttachReport {
-  struct Refused {
-    size_t index = 0;
-    uint64_t file_offset = 0;  // FILE offset into the attached path
-    int error = 0;             // the kernel's errno for this site alone (ENOTSUPP is 524)
-    std::string reason;        // that errno in words
-  };
-  std::vector<Refused> refused;  // ascending index
-  std::vector<size_t> dropped;   // refused sites and their groups' other sites, ascending
-};
-
 class Session {
  public:
   static StatusOr<Session> Create(const SessionOptions& options = {});
@@ -103,13 +86,8 @@ class Session {
   Status Attach(const std::string& path, std::span<const uint64_t> file_offsets,
                 std::span<const uint64_t> cookies, int pid);
 
-  // Like Attach, but sites the kernel refuses (an instruction it cannot probe) do not fail the
-  // attach: they are left out together with every site of the same group (groups[i] is site
-  // i's; a function's entry and return sites share one, so no function is half-traced), the
-  // rest is attached, and `report` says what was left out. Errors that are not a site's
-  // (privileges, a vanished pid), or every site dropped, fail as Attach does. The normal case
-  // costs one link creation; finding refused sites costs trial links of a no-op program
-  // (bpf::FindRefusedSites). uprobe_multi mode only: in perf-event mode this is Attach.
+  // Like Attach, but the sites the kernel refuses are left out with their groups' other sites
+  // (see Attachments::AttachDroppingRefused) and `report` says which.
   Status AttachDroppingRefused(const std::string& path, std::span<const uint64_t> file_offsets,
                                std::span<const uint64_t> cookies, int pid,
                                std::span<const uint32_t> groups, AttachReport* report);
@@ -119,8 +97,8 @@ class Session {
 
   // Waits up to `timeout`, then calls `on_record` with each raw record in the ring (see
   // call_record.h to parse it). The wait ends early only when the ring is an eighth full: the
-  // program does not wake the reader per record, so poll with the latency you accept (10-100
-  // ms). Returns the number of records delivered.
+  // program does not wake the reader per record (see ring_reader.h), so poll with the latency
+  // you accept (10-100 ms). Returns the number of records delivered.
   StatusOr<int> Poll(std::chrono::milliseconds timeout,
                      const std::function<void(Bytes record)>& on_record);
 
@@ -163,8 +141,7 @@ class Session {
  private:
   struct State;
   explicit Session(std::unique_ptr<State> state);
-  Status ValidateAttach(const std::string& path, std::span<const uint64_t> file_offsets,
-                        std::span<const uint64_t> cookies, int pid) const;
+  Status CheckCookies(std::span<const uint64_t> cookies) const;
 
   std::unique_ptr<State> state_;  // never null except in a moved-from Session
 };

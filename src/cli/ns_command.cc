@@ -10,6 +10,7 @@
 
 #include "base/duration.h"
 #include "base/escape.h"
+#include "bpf/run_loop.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
@@ -47,7 +48,7 @@ int RunNs(const NsOptions& options, std::ostream& out, std::ostream& err) {
   }
   auto args = ResolveTargetArgs(options.positionals, options.command, options.pid, "ns");
   if (!args.ok()) return fail(kExitBadInput, args.status().message());
-  nswatch::WatchTarget target;
+  bpf::Target target;
   target.binary_path = args->binary_path;
   target.pid = args->pid;
   std::vector<std::string> probes = std::move(args->probes);
@@ -68,7 +69,7 @@ int RunNs(const NsOptions& options, std::ostream& out, std::ostream& err) {
     if (!d.ok()) return fail(kExitBadInput, d.status().message());
     limits.duration_seconds = *d;
   }
-  InstallStopHandlers(&nswatch::g_ns_stop_requested);
+  InstallStopHandlers(&bpf::g_stop_requested);
   if (!options.command.empty()) {
     auto pid = SpawnStopped(options.command);
     if (!pid.ok()) return fail(kExitFailure, pid.status().message());

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/duration.h"
 #include "base/escape.h"
+#include "bpf/run_loop.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
@@ -233,7 +234,7 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
   agent.Set(std::move(created).value());
   context.log(fmt::format("metrics at {}/metrics", (*server)->url()));
 
-  InstallStopHandlers(&trace::g_stop_requested);
+  InstallStopHandlers(&bpf::g_stop_requested);
   struct sigaction hup {};
   hup.sa_handler = RequestReload;
   sigemptyset(&hup.sa_mask);
@@ -243,7 +244,7 @@ int RunServe(const ServeOptions& options, std::ostream& err) {
   // its own. A reload starts a new agent; the board keeps the old one's counts in its sums.
   const auto started = std::chrono::steady_clock::now();
   auto next_scan = started;
-  while (!trace::g_stop_requested) {
+  while (!bpf::g_stop_requested) {
     const auto now = std::chrono::steady_clock::now();
     if (duration && now - started >= std::chrono::duration<double>(*duration)) break;
     if (g_reload_requested) {

@@ -16,6 +16,7 @@
 #include "base/escape.h"
 #include "base/json_writer.h"
 #include "base/output_stream.h"
+#include "bpf/run_loop.h"
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/latency_report.h"
@@ -79,7 +80,7 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   // Which binary, which processes.
   auto args = ResolveTargetArgs(options.positionals, options.command, options.pid, "trace");
   if (!args.ok()) return fail(kExitBadInput, args.status().message());
-  trace::Target target;
+  bpf::Target target;
   target.binary_path = args->binary_path;
   target.pid = args->pid;
   std::vector<std::string> probes = std::move(args->probes);
@@ -187,7 +188,7 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   }
 
   // From here on a signal ends the run cleanly (the files finished, the summary printed).
-  InstallStopHandlers(&trace::g_stop_requested);
+  InstallStopHandlers(&bpf::g_stop_requested);
   std::unique_ptr<OutputStream> file, svg_file;
   for (auto [path, stream] : {std::pair{&options.output, &file}, {&options.svg, &svg_file}}) {
     if (path->empty()) continue;

@@ -4,12 +4,11 @@
 #include <sys/stat.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "base/clock.h"
 #include "base/escape.h"
 #include "base/json_writer.h"
+#include "proc/maps.h"
 
 namespace gotap::nswatch {
 namespace {
@@ -95,26 +94,14 @@ std::optional<int64_t> Symbolizer::Bias(int tgid) {
   if (auto it = bias_.find(tgid); it != bias_.end()) return it->second;
   struct stat want {};
   if (stat(binary_.path().c_str(), &want) != 0) return std::nullopt;
-  std::ifstream maps(fmt::format("/proc/{}/maps", tgid));
-  std::string line;
-  while (std::getline(maps, line)) {
-    // start-end perms offset dev inode path
-    std::istringstream in(line);
-    std::string range, perms, offset, dev;
-    uint64_t inode = 0;
-    if (!(in >> range >> perms >> offset >> dev >> inode) || inode != want.st_ino) continue;
-    if (perms.size() < 3 || perms[2] != 'x') continue;
-    uint64_t start = std::strtoull(range.c_str(), nullptr, 16);
-    uint64_t file_offset = std::strtoull(offset.c_str(), nullptr, 16);
-    for (const elf::Segment& s : binary_.elf().segments()) {
-      if (s.type != 1 /* PT_LOAD */ || file_offset < s.offset ||
-          file_offset >= s.offset + s.file_size) {
-        continue;
-      }
-      int64_t bias = static_cast<int64_t>(start - (s.vaddr + (file_offset - s.offset)));
-      bias_[tgid] = bias;
-      return bias;
-    }
+  auto maps = proc::ReadMaps(tgid);
+  if (!maps.ok()) return std::nullopt;
+  for (const elf::Segment& s : binary_.elf().segments()) {
+    if (s.type != 1 /* PT_LOAD */) continue;
+    auto bias = proc::LoadBias(*maps, want.st_ino, proc::FirstLoad{s.vaddr, s.offset});
+    if (!bias.ok()) return std::nullopt;
+    bias_[tgid] = static_cast<int64_t>(*bias);
+    return bias_[tgid];
   }
   return std::nullopt;
 }

@@ -11,6 +11,7 @@
 
 #include "base/escape.h"
 #include "base/json_writer.h"
+#include "proc/exe_scan.h"
 
 namespace gotap::nswatch {
 namespace {
@@ -190,12 +191,8 @@ std::vector<int> ProcessesRunning(const std::string& path) {
   std::vector<int> out;
   struct stat want {};
   if (stat(path.c_str(), &want) != 0) return out;
-  for (int pid : NumericEntries("/proc")) {
-    struct stat st {};
-    if (stat(fmt::format("/proc/{}/exe", pid).c_str(), &st) == 0 && st.st_dev == want.st_dev &&
-        st.st_ino == want.st_ino) {
-      out.push_back(pid);
-    }
+  for (const proc::RunningExecutable& exe : proc::ScanExecutables()) {
+    if (exe.dev == want.st_dev && exe.ino == want.st_ino) out.push_back(exe.pid);
   }
   return out;
 }

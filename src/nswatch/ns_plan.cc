@@ -2,9 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
-#include "base/glob.h"
+#include "probe/entry_site.h"
+#include "probe/resolve.h"
+#include "probe/selector.h"
 
 namespace gotap::nswatch {
 namespace {
@@ -42,14 +45,10 @@ class PlanBuilder {
   std::set<std::pair<uint64_t, uint32_t>> seen_;
 };
 
-// The stack check's branch (emulated by the kernel, cheap) unless the once-per-call site is an
-// emulated `push`. The branch fires again when the stack grows; the PROBE check (reported once
-// per goroutine and thread) and NEWPROC (overwrites its pending slot) tolerate that. The unlock
-// checks do not: they use the once-per-call site.
-uint64_t CheapEntry(const arch::CodeAnalysis& a) {
-  if (a.stack_check_branch && a.entry_probe_mnemonic != "push") return *a.stack_check_branch;
-  return a.entry_probe;
-}
+// probe::CheapEntrySite: the stack check's branch fires again when the stack grows; the PROBE
+// check (reported once per goroutine and thread) and NEWPROC (overwrites its pending slot)
+// tolerate that. The unlock checks do not: they use the once-per-call site.
+uint64_t CheapEntry(const arch::CodeAnalysis& a) { return probe::CheapEntrySite(a).vaddr; }
 
 }  // namespace
 
@@ -111,34 +110,33 @@ StatusOr<NsPlan> PlanNsWatch(const gobin::Binary& binary, const std::vector<std:
   }
 
   // Traced functions: where a goroutine on a poisoned thread is caught.
-  std::vector<std::string> patterns = probes.empty() ? std::vector<std::string>{"main.*"} : probes;
-  std::set<uint64_t> traced;
-  for (const std::string& pattern : patterns) {
-    size_t matched = 0;
-    for (const gobin::FuncRecord& f : binary.functions()) {
-      if (binary.IsWrapper(f) || traced.count(f.entry)) continue;
-      std::string_view name = binary.Name(f);
-      bool match = HasGlobMeta(pattern) ? GlobMatch(pattern, name) : name == pattern;
-      if (!match) continue;
-      if (++matched > max_functions) {
-        return InvalidArgument(
-            "'{}' matches more than {} functions, one probe site each; one run attaches at most "
-            "that many: narrow it (e.g. 'main.*' or a package path)",
-            pattern, max_functions);
-      }
-      traced.insert(f.entry);
-      // The runtime's own lock bookkeeping runs on foreign-namespace threads by design.
-      if (name.starts_with("runtime.")) continue;
-      auto a = binary.Analyze(f);
-      if (!a.ok()) {
-        plan.warnings.push_back(fmt::format("{}: {}", name, a.status().message()));
-        continue;
-      }
-      RETURN_IF_ERROR(
-          b.Add(CheapEntry(*a), GOTAP_NS_ROLE_PROBE, b.FuncId(name), GOTAP_NS_SITE_SP_IS_RET));
-      ++plan.traced_functions;
+  std::vector<probe::Selector> selectors;
+  for (const std::string& pattern : probes.empty() ? std::vector<std::string>{"main.*"} : probes) {
+    ASSIGN_OR_RETURN(probe::Selector selector, probe::ParseSelector(pattern));
+    selectors.push_back(std::move(selector));
+  }
+  ASSIGN_OR_RETURN(std::vector<probe::Resolved> traced, probe::ResolveSelectors(binary, selectors));
+  std::map<const probe::Selector*, size_t> per_selector;
+  for (const auto& [f, selector] : traced) {
+    if (++per_selector[selector] > max_functions) {
+      return InvalidArgument(
+          "'{}' matches more than {} functions, one probe site each; one run attaches at most "
+          "that many: narrow it (e.g. 'main.*' or a package path)",
+          selector->pattern, max_functions);
     }
-    if (matched == 0) return NotFound("no function matches '{}'", pattern);
+  }
+  for (const auto& [f, selector] : traced) {
+    std::string_view name = binary.Name(*f);
+    // The runtime's own lock bookkeeping runs on foreign-namespace threads by design.
+    if (name.starts_with("runtime.")) continue;
+    auto a = binary.Analyze(*f);
+    if (!a.ok()) {
+      plan.warnings.push_back(fmt::format("{}: {}", name, a.status().message()));
+      continue;
+    }
+    RETURN_IF_ERROR(
+        b.Add(CheapEntry(*a), GOTAP_NS_ROLE_PROBE, b.FuncId(name), GOTAP_NS_SITE_SP_IS_RET));
+    ++plan.traced_functions;
   }
   return plan;
 }

@@ -5,12 +5,15 @@
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <vector>
 
+#include "bpf/attachments.h"
+#include "bpf/libbpf_log.h"
 #include "bpf/limits.h"
+#include "bpf/per_cpu.h"
 #include "bpf/privileges.h"
-#include "bpf/scoped_fd.h"
-#include "bpf/uprobe_links.h"
+#include "bpf/ring_reader.h"
 #include "nswatch/ns.skel.h"  // generated from ns.bpf.c by bpftool, see CMakeLists.txt
 
 namespace gotap::nswatch {
@@ -19,31 +22,14 @@ namespace {
 struct SkeletonDeleter {
   void operator()(gotap_ns_bpf* skel) const { gotap_ns_bpf__destroy(skel); }
 };
-struct RingBufferDeleter {
-  void operator()(ring_buffer* ring) const { ring_buffer__free(ring); }
-};
-struct LinkDeleter {
-  void operator()(bpf_link* link) const { bpf_link__destroy(link); }
-};
-
 }  // namespace
 
 struct NsSession::State {
   // Declared in reverse order of teardown: links close before the ring and the program.
   std::unique_ptr<gotap_ns_bpf, SkeletonDeleter> skel;
-  std::unique_ptr<ring_buffer, RingBufferDeleter> ring;
-  std::vector<std::unique_ptr<bpf_link, LinkDeleter>> syscall_links;
-  std::vector<bpf::ScopedFd> uprobe_links;
+  std::optional<bpf::RingReader> ring;
+  std::optional<bpf::Attachments> links;
   uint32_t next_cookie = 0;
-  const std::function<void(Bytes)>* on_event = nullptr;  // valid only during Poll
-  int delivered = 0;
-
-  static int OnSample(void* ctx, void* data, size_t size) {
-    auto* state = static_cast<State*>(ctx);
-    (*state->on_event)(Bytes(static_cast<const uint8_t*>(data), size));
-    ++state->delivered;
-    return 0;
-  }
 };
 
 NsSession::NsSession(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -57,26 +43,26 @@ StatusOr<NsSession> NsSession::Create(const gotap_ns_config& config, uint32_t ma
   }
   RETURN_IF_ERROR(bpf::CheckTracingCapabilities());
   RETURN_IF_ERROR(bpf::CheckKernelBtf());
-  ASSIGN_OR_RETURN(bool multi, bpf::HasUprobeMultiLink());
-  if (!multi) return Unsupported("ns needs uprobe_multi links (Linux 6.10+)");
+  ASSIGN_OR_RETURN(bpf::Attachments links, bpf::Attachments::Create(bpf::AttachMode::kUprobeMulti));
   auto state = std::make_unique<State>();
+  state->links.emplace(std::move(links));
+  bpf::ClearLibbpfLog();
   state->skel.reset(gotap_ns_bpf__open());
-  if (!state->skel) return IoError("opening the embedded ns BPF object: {}", std::strerror(errno));
+  if (!state->skel) {
+    return IoError("opening the embedded ns BPF object: {}{}", std::strerror(errno),
+                   bpf::LibbpfLogTail(10));
+  }
   gotap_ns_bpf* skel = state->skel.get();
   std::memcpy(const_cast<gotap_ns_config*>(&skel->rodata->cfg), &config, sizeof(config));
   if (int err = bpf_map__set_max_entries(skel->maps.sites, max_sites); err != 0) {
     return Internal("sizing the ns sites map: {}", std::strerror(-err));
   }
-  bpf_program__set_expected_attach_type(skel->progs.ns_site,
-                                        static_cast<bpf_attach_type>(bpf::kAttachTraceUprobeMulti));
-  bpf_program__set_autoattach(skel->progs.ns_site, false);
+  state->links->PrepareUprobeProgram(skel->progs.ns_site);
   if (int err = gotap_ns_bpf__load(skel); err != 0) {
-    return IoError("loading the ns BPF program: {} (GOTAP_LIBBPF_VERBOSE=1 shows the verifier log)",
-                   std::strerror(-err));
+    return IoError("loading the ns BPF program: {}{}", std::strerror(-err), bpf::LibbpfLogTail(40));
   }
-  state->ring.reset(
-      ring_buffer__new(bpf_map__fd(skel->maps.ring), &State::OnSample, state.get(), nullptr));
-  if (!state->ring) return IoError("setting up the ring buffer: {}", std::strerror(errno));
+  ASSIGN_OR_RETURN(bpf::RingReader ring, bpf::RingReader::Create(bpf_map__fd(skel->maps.ring)));
+  state->ring.emplace(std::move(ring));
   return NsSession(std::move(state));
 }
 
@@ -110,10 +96,8 @@ Status NsSession::AttachSites(const std::string& path, std::span<const gotap_ns_
     }
     cookies.push_back(key);
   }
-  ASSIGN_OR_RETURN(bpf::ScopedFd link,
-                   bpf::CreateUprobeMultiLink(bpf_program__fd(s.skel->progs.ns_site), path,
-                                              file_offsets, cookies, pid));
-  s.uprobe_links.push_back(std::move(link));
+  RETURN_IF_ERROR(
+      s.links->Attach(bpf_program__fd(s.skel->progs.ns_site), path, file_offsets, cookies, pid));
   s.next_cookie += static_cast<uint32_t>(sites.size());
   return Status::Ok();
 }
@@ -121,42 +105,21 @@ Status NsSession::AttachSites(const std::string& path, std::span<const gotap_ns_
 Status NsSession::AttachSyscalls() {
   gotap_ns_bpf* skel = state_->skel.get();
   for (bpf_program* prog : {skel->progs.ns_sys_enter, skel->progs.ns_sys_exit}) {
-    bpf_link* link = bpf_program__attach(prog);
-    if (link == nullptr) {
-      return IoError("attaching {}: {}", bpf_program__name(prog), std::strerror(errno));
-    }
-    state_->syscall_links.emplace_back(link);
+    RETURN_IF_ERROR(state_->links->AttachProgram(prog));
   }
   return Status::Ok();
 }
 
-void NsSession::DetachAll() {
-  state_->uprobe_links.clear();
-  state_->syscall_links.clear();
-}
+void NsSession::DetachAll() { state_->links->DetachAll(); }
 
 StatusOr<int> NsSession::Poll(std::chrono::milliseconds timeout,
                               const std::function<void(Bytes)>& on_event) {
-  State& s = *state_;
-  s.on_event = &on_event;
-  s.delivered = 0;
-  int err = ring_buffer__poll(s.ring.get(), static_cast<int>(timeout.count()));
-  s.on_event = nullptr;
-  if (err < 0 && err != -EINTR) return IoError("polling the ring buffer: {}", std::strerror(-err));
-  return s.delivered;
+  return state_->ring->Poll(timeout, on_event);
 }
 
 uint64_t NsSession::ReadLost() const {
-  int cpus = libbpf_num_possible_cpus();
-  if (cpus <= 0) return 0;
-  std::vector<uint64_t> per_cpu(cpus);
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(bpf_map__fd(state_->skel->maps.lost), &key, per_cpu.data()) != 0) {
-    return 0;
-  }
-  uint64_t total = 0;
-  for (uint64_t v : per_cpu) total += v;
-  return total;
+  auto lost = bpf::SumPerCpuCounters(bpf_map__fd(state_->skel->maps.lost), 1, "lost");
+  return lost.ok() ? (*lost)[0] : 0;
 }
 
 }  // namespace gotap::nswatch

@@ -1,20 +1,13 @@
 #include "nswatch/watch.h"
 
-#include <signal.h>
-#include <sys/wait.h>
-
-#include <cerrno>
 #include <chrono>
 
 #include "nswatch/ns_session.h"
-#include "proc/stop_conditions.h"
 
 namespace gotap::nswatch {
 
-volatile std::sig_atomic_t g_ns_stop_requested = 0;
-
 StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
-                               const WatchTarget& target, const WatchLimits& limits,
+                               const bpf::Target& target, const WatchLimits& limits,
                                const std::function<void(const Finding&)>& on_finding) {
   ASSIGN_OR_RETURN(NsSession session, NsSession::Create(plan.offsets.ToConfig(),
                                                         static_cast<uint32_t>(plan.sites.size())));
@@ -31,7 +24,6 @@ StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
   RETURN_IF_ERROR(
       session.AttachSites(target.binary_path, plan.sites, plan.file_offsets, target.pid));
   if (limits.on_attached) limits.on_attached();
-  if (target.spawned) kill(target.pid, SIGCONT);
 
   NsSummary summary;
   std::map<uint32_t, std::vector<uint64_t>> site_vaddrs;
@@ -40,7 +32,7 @@ StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
   }
   Symbolizer symbolizer(binary, std::move(site_vaddrs));
   uint64_t malformed = 0;
-  auto deliver = [&](Bytes raw) {
+  const std::function<void(Bytes)> deliver = [&](Bytes raw) {
     auto finding = DecodeFinding(raw, plan.functions, &symbolizer);
     if (!finding.ok()) {
       ++malformed;
@@ -49,20 +41,11 @@ StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
     summary.Add(*finding);
     on_finding(*finding);
   };
-  proc::StopConditions stop(&g_ns_stop_requested, limits.duration_seconds, target.pid,
-                            target.spawned);
-  while (true) {
-    summary.stop_reason = stop.Check(&summary.child_exit_status);
-    if (!summary.stop_reason.empty()) break;
-    auto polled = session.Poll(std::chrono::milliseconds(100), deliver);
-    if (!polled.ok()) return polled.status();
-  }
-  session.DetachAll();
-  while (true) {
-    auto polled = session.Poll(std::chrono::milliseconds(0), deliver);
-    if (!polled.ok() || *polled == 0) break;
-  }
-  summary.seconds = stop.elapsed_seconds();
+  bpf::LoopHooks hooks = bpf::SessionHooks(session, deliver);
+  ASSIGN_OR_RETURN(bpf::LoopEnd end, bpf::RunLoop(target, limits, hooks));
+  summary.stop_reason = end.stop_reason;
+  summary.child_exit_status = end.child_exit_status;
+  summary.seconds = end.elapsed_seconds();
   summary.lost = session.ReadLost() + malformed;
   return summary;
 }

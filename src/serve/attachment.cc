@@ -140,7 +140,7 @@ void Attachment::Run() {
     if (board.Wanted(source)) publish(session);
   };
   limits.on_finish = [&](bpf::Session& session) { publish(session); };
-  trace::Target target;
+  bpf::Target target;
   target.binary_path = open_path_;
   DiscardCalls discard;
   output::CallSink& sink = records ? static_cast<output::CallSink&>(*records) : discard;

@@ -6,11 +6,12 @@
 #include <set>
 
 #include "arch/abi.h"
-#include "base/glob.h"
 #include "bpf/limits.h"
 #include "bpf/site_spec.h"
 #include "gobin/runtime_exits.h"
 #include "probe/dwarf_signature.h"
+#include "probe/entry_site.h"
+#include "probe/resolve.h"
 #include "probe/type_data.h"
 #include "trace/site_screen.h"
 
@@ -210,67 +211,6 @@ class CaptureBuilder {
   size_t dropped_ = 0;
 };
 
-// The functions the selectors name, each once, in selector order.
-StatusOr<std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>>> Resolve(
-    const gobin::Binary& binary, const std::vector<probe::Selector>& selectors) {
-  std::vector<std::pair<const gobin::FuncRecord*, const probe::Selector*>> out;
-  std::set<uint64_t> seen;
-  for (const probe::Selector& sel : selectors) {
-    bool matched = false;
-    if (sel.is_glob) {
-      for (const gobin::FuncRecord& f : binary.functions()) {
-        // Wrappers, and the linker's section markers (go:textfipsstart, go:buildid): no code.
-        if (binary.IsWrapper(f) || f.name.starts_with("go:")) continue;
-        if (!GlobMatch(sel.pattern, binary.Name(f)) && !GlobMatch(sel.pattern, f.name)) continue;
-        matched = true;
-        if (seen.insert(f.entry).second) out.emplace_back(&f, &sel);
-      }
-    } else {
-      auto found = binary.FindFunctions(sel.pattern);
-      if (found.empty()) {
-        for (const gobin::FuncRecord& f : binary.functions()) {
-          if (binary.Name(f) == sel.pattern) found.push_back(&f);
-        }
-      }
-      if (!found.empty()) found.resize(1);  // the body, not its wrappers
-      // A generic function's bare name means every instantiation, as in Delve.
-      if (found.empty()) {
-        std::string prefix = sel.pattern + "[";
-        for (const gobin::FuncRecord& f : binary.functions()) {
-          if (!binary.IsWrapper(f) && f.name.starts_with(prefix)) found.push_back(&f);
-        }
-      }
-      matched = !found.empty();
-      for (const gobin::FuncRecord* f : found) {
-        if (seen.insert(f->entry).second) out.emplace_back(f, &sel);
-      }
-      if (found.empty()) {
-        if (const auto* sites = binary.inlines().SitesOf(sel.pattern)) {
-          std::string where;
-          for (size_t i = 0; i < sites->size() && i < 3; ++i) {
-            where += fmt::format("{}{} at {:#x}", i ? ", " : "", binary.Name(*(*sites)[i].caller),
-                                 (*sites)[i].pc);
-          }
-          if (sites->size() > 3) where += fmt::format(" and {} more", sites->size() - 3);
-          return InvalidArgument(
-              "{} exists only inlined (no body of its own to probe): inlined into {}; trace the "
-              "caller instead",
-              sel.pattern, where);
-        }
-      }
-    }
-    if (!matched) {
-      std::vector<std::string_view> names;
-      for (const auto& f : binary.functions()) names.push_back(binary.Name(f));
-      std::string hint;
-      for (const auto& n : NearestNames(sel.pattern, names)) hint += (hint.empty() ? "" : ", ") + n;
-      return NotFound("no function matches '{}'{}", sel.pattern,
-                      hint.empty() ? "" : "; nearest: " + hint);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
@@ -280,12 +220,12 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     return Unsupported("tracing {} binaries needs a {} host; this host is x86_64",
                        arch::ArchName(binary.arch()), arch::ArchName(binary.arch()));
   }
-  ASSIGN_OR_RETURN(auto targets, Resolve(binary, selectors));
+  ASSIGN_OR_RETURN(auto targets, probe::ResolveSelectors(binary, selectors));
   // --ctx-from: lenders are probed too; those not traced themselves stay quiet.
   std::set<uint64_t> lenders, traced;
   for (const auto& [record, selector] : targets) traced.insert(record->entry);
   if (!options.ctx_from.empty()) {
-    ASSIGN_OR_RETURN(auto lending, Resolve(binary, options.ctx_from));
+    ASSIGN_OR_RETURN(auto lending, probe::ResolveSelectors(binary, options.ctx_from));
     for (const auto& target : lending) {
       lenders.insert(target.first->entry);
       if (!traced.count(target.first->entry)) targets.push_back(target);
@@ -328,19 +268,16 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       continue;
     }
     const arch::CodeAnalysis& analysis = *analyzed;
-    // Where the entry probe goes (design.md): `push rbp` after the stack check (Go >= 1.21) is
-    // emulated by the kernel and runs once per call: ideal. Before Go 1.21 the instruction there
-    // (`sub rsp`) is single-stepped, ~8x dearer here than the stack check's conditional branch,
-    // which is emulated but runs again when morestack re-enters the function; there the BPF
+    // Where the entry probe goes (probe/entry_site.h). At the stack check's branch, the BPF
     // program drops the second hit (same goroutine, same depth, same function on top, and the
     // function's morestack block was seen in between).
     fn.entry_probe = analysis.entry_probe;
     // Counting sites keep no per-goroutine state to de-duplicate with: they count at the
     // analysis' count site (emulated), corrected by the morestack call where needed.
-    if (!options.count_only && analysis.stack_check_branch &&
-        analysis.entry_probe_mnemonic != "push") {
-      fn.entry_probe = *analysis.stack_check_branch;
-      fn.entry_flags = GOTAP_SITE_F_DEDUP;
+    if (!options.count_only) {
+      probe::EntrySite entry = probe::CheapEntrySite(analysis);
+      fn.entry_probe = entry.vaddr;
+      if (entry.fires_again_on_stack_growth) fn.entry_flags = GOTAP_SITE_F_DEDUP;
     }
     // A latency entry captures nothing, so it may sit further in: at the emulated instruction
     // the straight line from entry reaches before SP moves (leaf functions).

@@ -1,7 +1,6 @@
 #include "trace/tracer.h"
 
 #include <fmt/format.h>
-#include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -11,14 +10,12 @@
 #include "base/clock.h"
 #include "base/escape.h"
 #include "bpf/call_record.h"
-#include "proc/stop_conditions.h"
+#include "bpf/run_loop.h"
 
 namespace gotap::trace {
 
 // Functions named with their call counts in the summary line; the rest are counted.
 constexpr size_t kSummaryFunctions = 10;
-
-volatile std::sig_atomic_t g_stop_requested = 0;
 
 namespace {
 
@@ -157,7 +154,7 @@ class RecordDecoder {
 
 // Attaches every site of `plan`, leaving out the functions with a site the kernel refuses (each
 // one reported through limits.on_warning, or stderr, and recorded in the summary).
-Status AttachPlan(bpf::Session& session, const TracePlan& plan, const Target& target,
+Status AttachPlan(bpf::Session& session, const TracePlan& plan, const bpf::Target& target,
                   const std::vector<uint64_t>& cookies, const RunLimits& limits,
                   TraceSummary* summary) {
   for (const TracedFunction& fn : plan.functions) {
@@ -199,7 +196,7 @@ Status AttachPlan(bpf::Session& session, const TracePlan& plan, const Target& ta
 
 }  // namespace
 
-StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
+StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const bpf::Target& target,
                                 const RunLimits& limits, output::CallSink& sink) {
   bpf::SessionOptions options;
   options.filters = limits.filters;
@@ -218,14 +215,13 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   TraceSummary summary;
   RETURN_IF_ERROR(AttachPlan(session, plan, target, cookies, limits, &summary));
   if (limits.on_attached) limits.on_attached(session);
-  if (target.spawned) kill(target.pid, SIGCONT);
 
   summary.spawned = target.spawned;
   RecordDecoder decoder(plan, limits.ns_kinds, limits.filters, &summary);
   uint64_t events = 0;
   bool limit_reached = false;
   uint64_t unchecked = 0;  // calls given to the sink since the output was last checked
-  auto deliver = [&](Bytes raw) {
+  const std::function<void(Bytes)> deliver = [&](Bytes raw) {
     if (limit_reached) return;
     auto event = decoder.Decode(raw);
     if (!event) return;
@@ -250,30 +246,16 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
     summary.unwritten += unchecked;
     return false;
   };
-  proc::StopConditions stop(limits.stop_flag ? limits.stop_flag : &g_stop_requested,
-                            limits.duration_seconds, target.pid, target.spawned);
-  while (true) {
-    if (limit_reached) {
-      summary.stop_reason = "max events";
-      break;
-    }
-    summary.stop_reason = stop.Check(&summary.child_exit_status);
-    if (!summary.stop_reason.empty()) break;
-    auto polled = session.Poll(std::chrono::milliseconds(100), deliver);
-    if (!polled.ok()) return polled.status();
+  bpf::LoopHooks hooks = bpf::SessionHooks(session, deliver);
+  hooks.stop_reason = [&] { return limit_reached ? std::string("max events") : std::string(); };
+  hooks.after_poll = [&] {
     sink.Flush();
     if (limits.on_poll) limits.on_poll(session);
-    if (!output_ok()) {
-      summary.stop_reason = "write failed";
-      break;
-    }
-  }
-  // Detach first so the target runs unprobed, then drain what the kernel already recorded.
-  session.DetachAll();
-  while (!limit_reached) {
-    auto polled = session.Poll(std::chrono::milliseconds(0), deliver);
-    if (!polled.ok() || *polled == 0) break;
-  }
+    return output_ok() ? std::string() : std::string("write failed");
+  };
+  ASSIGN_OR_RETURN(bpf::LoopEnd end, bpf::RunLoop(target, limits, hooks));
+  summary.stop_reason = end.stop_reason;
+  summary.child_exit_status = end.child_exit_status;
   if (!limit_reached) {
     (void)session.DrainOpenFrames(target.pid > 0 ? target.pid : 0, deliver);
   }
@@ -281,7 +263,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
   // Also after a failed write: a latency report then counts its calls as unwritten.
   if (limits.on_finish) limits.on_finish(session);
   (void)output_ok();
-  summary.seconds = stop.elapsed_seconds();
+  summary.seconds = end.elapsed_seconds();
   if (auto counters = session.ReadCounters(); counters.ok()) summary.counters = *counters;
   summary.counters.values[GOTAP_CTR_FILTERED] += decoder.filtered();
   if (plan.count_only) {

@@ -2,7 +2,6 @@
 // and stop cleanly (detach first) on a signal, a time or event limit, or the target's exit.
 #pragma once
 
-#include <csignal>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -11,24 +10,16 @@
 #include <vector>
 
 #include "bpf/gotap_ns.h"
+#include "bpf/run_loop.h"
 #include "bpf/session.h"
 #include "output/call_sink.h"
 #include "trace/plan.h"
 
 namespace gotap::trace {
 
-// What to attach to. Exactly one of the modes applies.
-struct Target {
-  std::string binary_path;  // the executable whose file gets the uprobes
-  int pid = 0;              // >0: only this process (-p, or the spawned command)
-  bool spawned = false;     // pid is a child we started stopped, to be resumed after attach
-};
-
-struct RunLimits {
-  std::optional<double> duration_seconds;
-  // Ends the run once set (by a signal handler or another thread); null: g_stop_requested.
-  // Several runs at once (gotap serve's attachments) each need a flag of their own.
-  const volatile std::sig_atomic_t* stop_flag = nullptr;
+// duration_seconds and stop_flag (bpf::LoopLimits): a run's own stop flag, null for
+// bpf::g_stop_requested; several runs at once (gotap serve's attachments) each need their own.
+struct RunLimits : bpf::LoopLimits {
   std::optional<uint64_t> max_events;
   // Bytes of the ring buffer (a power of two, at least a page); 0: bpf::SessionOptions' default.
   // A full ring drops records (counted as lost), it never blocks the target.
@@ -74,13 +65,10 @@ struct TraceSummary {
   std::map<std::string, std::string> untraced_functions;
 };
 
-// Set from a signal handler; the run loop polls it.
-extern volatile std::sig_atomic_t g_stop_requested;
-
 // Attaches, streams events into `sink` until a limit, a signal, the target's end or a failed
 // write, detaches, drains what is left, finishes the sink, and returns the summary. A spawned
 // target is resumed after attaching.
-StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const Target& target,
+StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const bpf::Target& target,
                                 const RunLimits& limits, output::CallSink& sink);
 
 // "net", "mnt", "pid", "uts", "ipc", "user", "cgroup" for enum gotap_ns_type; "?" otherwise.
