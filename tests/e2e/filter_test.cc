@@ -2,6 +2,8 @@
 // userspace drains) by gotap itself, so that both kinds of event obey the same filter.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include "trace_events.h"
 
 namespace gotap::testing {
@@ -42,7 +44,15 @@ TEST(FilterBpf, GoidFilterKeepsOneGoroutine) {
                              Fixture("calltree.default"), "-g", "4", "-main"});
   ExpectCleanRun(t, 5);
   for (const Json& e : t.events) EXPECT_EQ(e["goid"], 1) << e.dump();
-  EXPECT_NE(t.run.err.find("20 calls filtered out"), std::string::npos) << t.run.err;
+  // The 4 other goroutines make 20 calls. A filtered call keeps no frame to tell a repeated hit
+  // of its entry probe from a new call: seen once in a loaded CI run (21), most likely a signal
+  // (Go's SIGURG preemption) arriving while the kernel single-stepped the probed instruction,
+  // which makes the kernel run the probe again. A known overcount, bounded here.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(t.run.err, m, std::regex(R"((\d+) calls filtered out)")))
+      << t.run.err;
+  EXPECT_GE(std::stoi(m[1]), 20) << t.run.err;
+  EXPECT_LE(std::stoi(m[1]), 24) << t.run.err;
 }
 
 }  // namespace
