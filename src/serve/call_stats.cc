@@ -1,14 +1,13 @@
 #include "serve/call_stats.h"
 
-#include <signal.h>
-
 #include <algorithm>
-#include <cerrno>
+
+#include "proc/process_memory.h"
 
 namespace gotap::serve {
 namespace {
 
-bool ProcessRuns(uint32_t pid) { return kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH; }
+bool ProcessRuns(uint32_t pid) { return proc::ProcessAlive(static_cast<pid_t>(pid)); }
 
 // Rows per process added between two sweeps of the ended processes' rows (bounded memory under
 // process churn).

@@ -1,8 +1,6 @@
 #include "serve/export_sink.h"
 
-#include <signal.h>
-
-#include <cerrno>
+#include "proc/process_memory.h"
 
 namespace gotap::serve {
 namespace {
@@ -20,7 +18,7 @@ std::shared_ptr<const output::Attributes> ExportSink::ResourceOf(uint32_t pid) {
   if (it != resources_.end()) return it->second;
   if (resources_.size() >= kMaxResources) {
     std::erase_if(resources_, [](const auto& entry) {
-      return kill(static_cast<pid_t>(entry.first), 0) != 0 && errno == ESRCH;
+      return !proc::ProcessAlive(static_cast<pid_t>(entry.first));
     });
   }
   auto attributes = std::make_shared<output::Attributes>(output::Attributes{
