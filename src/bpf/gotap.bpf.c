@@ -148,7 +148,9 @@ struct scratch {
   __u32 off;       /* capture cursor; kept in memory so the verifier does not track it */
   __u16 cap_flags; /* GOTAP_REC_* flags of the capture in progress */
   __u16 results_len;
-  __u32 pad;
+  /* Bytes the walks before this one left of their max_len: a walk may use them too, so that a
+   * small value (a nil error, an address) does not leave the area empty behind it. */
+  __u32 walk_spare;
   struct gotap_frame tmp_frame; /* the frame of an ENTRY_ONLY hit, never stored */
   struct gotap_args_value args;
   __u8 args_slack[GOTAP_AREA_MAX + 16];
@@ -303,8 +305,10 @@ static long pack_slot_cb(__u64 i, struct loop_ctx* lc) {
   OPAQUE(at);
   *(__u64*)(out + (at & kAreaMask)) = v; /* little-endian: the low `size` bytes count */
   off += size;
-  if (deref && c->deref >= GOTAP_DEREF_IFACE && c->deref <= GOTAP_DEREF_IFACE_LEND) {
-    __u64 data = s->values[c->len_slot & (GOTAP_MAX_CAPTURES - 1)];
+  if (deref && gotap_deref_walks(c->deref)) {
+    /* A typed walk's raw value is the data word itself; len_slot names its root type. */
+    __u64 data =
+        c->deref == GOTAP_DEREF_TYPED ? v : s->values[c->len_slot & (GOTAP_MAX_CAPTURES - 1)];
     if (c->deref == GOTAP_DEREF_IFACE_LEND) ctx_loan_store(s, v, data);
     s->off = iface_pack(s, out, off, c, v, data);
     return 0;
@@ -343,6 +347,7 @@ static __always_inline __u32 capture(const struct gotap_site_spec* spec, struct 
                                      __u8* out) {
   s->cap_flags = 0;
   s->off = 0;
+  s->walk_spare = 0;
   __u32 n = spec->ncaptures;
   if (n == 0) return 0;
   if (n > GOTAP_MAX_CAPTURES) n = GOTAP_MAX_CAPTURES;

@@ -148,8 +148,17 @@ enum gotap_deref {
   GOTAP_DEREF_EFACE = 4,
   /* As IFACE, and lends the interface to the calls below this one on the goroutine (--ctx-from:
    * see GOTAP_SRC_SCOPE). */
-  GOTAP_DEREF_IFACE_LEND = 5
+  GOTAP_DEREF_IFACE_LEND = 5,
+  /* The raw value is a pointer to a value of a type known at planning: walked as an interface
+   * whose dynamic type is the root type of typed walk len_slot (iface_intf.h). A nil pointer
+   * walks to no node. */
+  GOTAP_DEREF_TYPED = 6
 };
+
+/* Whether a slot's deref writes walk nodes (iface_intf.h) rather than plain bytes. */
+static inline int gotap_deref_walks(__u8 deref) {
+  return deref >= GOTAP_DEREF_IFACE && deref <= GOTAP_DEREF_TYPED;
+}
 
 /* One captured value. In the record's capture area each slot, in spec order, is written as
  * `size` raw little-endian bytes; a slot with deref != NONE is followed by a __u16 byte count

@@ -191,7 +191,7 @@ static long iface_child_cb(__u64 i, struct iface_ctx* ic) {
   __u8 eface = (r->child_eface >> j) & 1;
   if (is_ptr) {
     c1 = c0; /* a pointer field: walked as an interface holding it */
-    c0 = c1 && r->child_ptr_type ? r->child_ptr_type + w->bias : 0;
+    c0 = c1 && r->child_type[j] ? r->child_type[j] + w->bias : 0;
     eface = 1;
   } else {
     at += 8;
@@ -316,15 +316,24 @@ static __always_inline __u64 iface_pack(struct scratch* s, __u8* out, __u64 off,
   struct iface_walk* w = bpf_map_lookup_elem(&iface_walk_map, &zero);
   __u64 start = off + 2;
   __u64 written = 0;
+  __u8 eface = c->deref == GOTAP_DEREF_EFACE;
+  if (c->deref == GOTAP_DEREF_TYPED) {
+    /* The root's type is a link-time vaddr stored by userspace (iface_intf.h). */
+    __u64 root_key = 1 + (__u64)c->len_slot;
+    const struct gotap_iface_recipe* root = bpf_map_lookup_elem(&iface_recipes, &root_key);
+    word0 = data && root && root->child_type[0] ? root->child_type[0] + s->bias : 0;
+    eface = 1;
+  }
   if (w) {
     w->sp = 1;
     w->pend_word0[0] = word0;
     w->pend_data[0] = data;
     w->pend_depth[0] = 0;
-    w->pend_eface[0] = c->deref == GOTAP_DEREF_EFACE;
+    w->pend_eface[0] = eface;
     w->off = start;
     w->end = GOTAP_AREA_MAX;
-    if (start + c->max_len < w->end) w->end = start + c->max_len;
+    __u64 budget = (__u64)c->max_len + s->walk_spare;
+    if (start + budget < w->end) w->end = start + budget;
     w->cut = 0;
     w->bias = s->bias;
     /* Strings of plain values are copied as far as the defaults (key 0) say. */
@@ -333,8 +342,17 @@ static __always_inline __u64 iface_pack(struct scratch* s, __u8* out, __u64 off,
     w->basic.str_max = d ? d->str_max : 0;
     struct iface_ctx ic = {.w = w, .out = out};
     bpf_loop(GOTAP_IFACE_MAX_NODES, iface_node_cb, &ic, 0);
-    if (w->cut || w->sp != 0) s->cap_flags |= GOTAP_REC_TRUNCATED;
     written = w->off - start;
+    s->walk_spare = w->end - w->off;
+    if (w->cut || w->sp != 0) {
+      s->cap_flags |= GOTAP_REC_TRUNCATED;
+      /* Why, on the root node (iface_intf.h), when it was written. */
+      if (written >= sizeof(struct gotap_iface_node)) {
+        __u64 flags_at = start + __builtin_offsetof(struct gotap_iface_node, flags);
+        OPAQUE(flags_at);
+        out[flags_at & kAreaMask] |= w->cut ? GOTAP_IFACE_F_CUT_BYTES : GOTAP_IFACE_F_CUT_NODES;
+      }
+    }
   }
   __u64 at = off;
   OPAQUE(at);

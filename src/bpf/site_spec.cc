@@ -145,6 +145,10 @@ Status ValidateSiteSpec(const gotap_site_spec& spec, uint32_t max_funcs) {
       if (c.len_slot >= spec.ncaptures || c.len_slot == i) {
         return InvalidArgument("capture {}: length slot {} out of range", i, c.len_slot);
       }
+    } else if (c.deref == GOTAP_DEREF_TYPED) {
+      if (c.len_slot >= GOTAP_IFACE_TYPED_ROOTS - 1) {
+        return InvalidArgument("capture {}: typed walk root {} out of range", i, c.len_slot);
+      }
     } else if (c.deref != GOTAP_DEREF_NONE && c.deref != GOTAP_DEREF_BYTES) {
       return InvalidArgument("capture {}: unknown deref {}", i, c.deref);
     }

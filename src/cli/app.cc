@@ -40,6 +40,11 @@ void AddValueOptions(CLI::App* cmd, TraceOptions& o) {
                   "Print a context.Context as just the value of this key: a string key's text "
                   "(requestID), or a key type's name, with its import path if you like "
                   "(main.streamKey, google.golang.org/grpc/internal/transport.streamKey)");
+  cmd->add_flag(
+      "--no-follow", o.no_follow,
+      "Print pointers as addresses instead of following them at the probe to the value "
+      "they point to (&main.Request{ID:7, URL:&url.URL{…}}; bounded: 12 levels, 40 "
+      "values and the 1 KiB capture area per call, cuts marked 'cut: depth|count|bytes')");
   cmd->add_option("--ctx-from", o.ctx_from,
                   "While a function matching this probe runs, show its context.Context as "
                   "`caller_ctx` in traced calls below it that take no context (per goroutine)")
@@ -114,6 +119,8 @@ int Run(int argc, char** argv) {
       "  gotap trace -p 4242 'net/http.(*conn).serve' 'main.*'\n"
       "  gotap trace -- ./swapper hello go                  # spawn; probes default to main.*\n"
       "  gotap trace -p 4242 'main.swap(x string, y string) (string, string)'   # stripped binary\n"
+      "  gotap trace -p 4242 'net/http.serverHandler.ServeHTTP(sh uintptr, "
+      "w net/http.ResponseWriter, r *net/http.Request)'   # follows r\n"
       "  gotap trace --json --duration 10s -o calls.jsonl ./server 'main.*'\n"
       "  gotap trace --ctx-from 'main.(*Server).handle' --ctx-key requestID -p 4242 "
       "'main.encrypt'\n"

@@ -31,6 +31,7 @@ struct TraceOptions {
   int string_length = 64;
   std::string ctx_key;                // --ctx-key: a context prints as just this key's value
   std::vector<std::string> ctx_from;  // --ctx-from: functions lending their context to callees
+  bool no_follow = false;             // --no-follow: pointers print as addresses
   // Ring buffer size ("64K", "8M", bytes): a power of two, at least a page; empty: 8M.
   std::string buffer;
   bool count = false;  // count calls per function in the kernel; no per-call events

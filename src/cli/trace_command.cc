@@ -96,6 +96,7 @@ int RunTrace(const TraceOptions& options, std::ostream& out, std::ostream& err) 
   trace::PlanOptions plan_options;
   plan_options.string_length = static_cast<uint16_t>(options.string_length);
   plan_options.ctx_key = options.ctx_key;
+  plan_options.follow_pointers = !options.no_follow;
   auto lenders = ParseSelectors(options.ctx_from, "--ctx-from");
   if (!lenders.ok()) return fail(kExitBadInput, lenders.status().message());
   plan_options.ctx_from = std::move(lenders).value();

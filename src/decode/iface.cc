@@ -1,6 +1,7 @@
 #include "decode/iface.h"
 
 #include <cstring>
+#include <functional>
 
 namespace gotap::decode {
 
@@ -10,8 +11,13 @@ bool IsErrorShape(Shape s) { return s != Shape::kNone && s <= Shape::kDeadlineEx
 
 gotap_iface_recipe ShapeRecipe::ToRecipe(uint16_t str_max, uint64_t ptr_type) const {
   gotap_iface_recipe r{};
-  r.child_ptr = ptr_type != 0 ? child_ptr : 0;
-  r.child_ptr_type = ptr_type;
+  for (size_t i = 0; i < children.size() && i < GOTAP_IFACE_MAX_CHILDREN; ++i) {
+    if (!((child_ptr >> i) & 1)) continue;
+    uint64_t type = i < child_types.size() && child_types[i] != 0 ? child_types[i] : ptr_type;
+    if (type == 0) continue;  // a pointer child of a type the binary lacks: not walked
+    r.child_ptr |= static_cast<uint8_t>(1u << i);
+    r.child_type[i] = type;
+  }
   r.copy_len = copy_len;
   r.str_max = str_max;
   r.nstrings = static_cast<uint8_t>(strings.size());
@@ -172,6 +178,20 @@ std::optional<IfaceNode> ParseIfaceBlob(Bytes blob, const TypeLookup& lookup) {
   uint64_t pos = 0;
   IfaceNode root;
   ParseNode(r, &pos, lookup, 0, &root);
+  // The reasons the probe gave: per node for depth and pending values, on the root for the
+  // walk's end (its node count or byte budget).
+  const char* walk_end = (root.flags & GOTAP_IFACE_F_CUT_NODES) ? "count" : "bytes";
+  std::function<void(IfaceNode&)> mark = [&](IfaceNode& n) {
+    if (n.flags & GOTAP_IFACE_F_DEPTH) {
+      n.missing = "depth";
+    } else if (n.flags & GOTAP_IFACE_F_PENDING) {
+      n.missing = "count";
+    } else if (n.children_missing) {
+      n.missing = walk_end;
+    }
+    for (auto& [index, child] : n.children) mark(child);
+  };
+  mark(root);
   return root;
 }
 

@@ -62,8 +62,11 @@ struct ShapeRecipe {
   std::vector<uint16_t> strings;   // string headers in the copy
   std::vector<uint16_t> children;  // nested interfaces in the copy
   uint8_t child_eface = 0;         // bit i: children[i] is an eface
-  // bit i: children[i] is one pointer word to a value of type child_ptr_type (a "*T" name)
+  // bit i: children[i] is one pointer word, walked as a value of type child_types[i] (a link-time
+  // _type vaddr: *T, or T itself for a struct or plain value), else child_ptr_type (a "*T"
+  // name, resolved by the caller of ToRecipe)
   uint8_t child_ptr = 0;
+  std::vector<uint64_t> child_types;
   std::string child_ptr_type;
   uint16_t deadline_at = 0;  // kTimerCtx: time.Time {wall, ext, loc} in the copy
   int err_child = -1;        // cancel-like contexts: which child is the error
@@ -75,7 +78,7 @@ struct ShapeRecipe {
   std::vector<RecipeField> fields;
   uint64_t struct_size = 0;
 
-  // `child_ptr_type` is the runtime address of the type named child_ptr_type (0 if none).
+  // `ptr_type` is the link-time address of the type named child_ptr_type (0 if none).
   gotap_iface_recipe ToRecipe(uint16_t str_max, uint64_t child_ptr_type = 0) const;
 };
 
@@ -124,6 +127,10 @@ struct IfaceNode {
   uint8_t flags = 0;  // enum gotap_iface_node_flags
   uint8_t ident = 0;
   bool children_missing = false;  // the walk stopped before this node's children
+
+  // Why children the recipe names are not here (the walk's bound it met): "depth", "count"
+  // (nodes or pending values) or "bytes" (the capture area's budget); "" when none is missing.
+  const char* missing = "";
 
   const IfaceNode* Child(int index) const;
   uint64_t Word(uint64_t offset) const;  // 0 if not copied

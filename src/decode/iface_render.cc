@@ -475,6 +475,14 @@ std::string IfaceText(const IfaceNode& n, const IfaceRenderOptions& o) {
   return TypedText(n, /*always_typed=*/true);
 }
 
+std::string PointeeText(const IfaceNode& n, const IfaceRenderOptions& o) {
+  if (n.type_addr == 0) return (n.flags & GOTAP_IFACE_F_FAULT) ? "<unreadable>" : "nil";
+  if (PointeeCopied(n)) return "&" + IfaceText(n, o);
+  std::string type = "*" + EscapeForTerminal(TypeName(n));
+  if (n.flags & GOTAP_IFACE_F_FAULT) return fmt::format("({})({:#x} <unreadable>)", type, n.data);
+  return fmt::format("({})({:#x})", type, n.data);
+}
+
 void IfaceJson(const IfaceNode& n, const IfaceRenderOptions& o, JsonWriter* w, uint64_t word0) {
   if (n.type_addr == 0) {
     w->Null();
@@ -535,7 +543,7 @@ void IfaceJson(const IfaceNode& n, const IfaceRenderOptions& o, JsonWriter* w, u
     w->Key("text").String(*text).Key("fields");
     StructFieldsJson(
         n, [&](const IfaceNode& c, JsonWriter* cw) { IfaceJson(c, o, cw); }, w);
-    if (StructCut(n)) w->Key("cut").Bool(true);
+    if (StructCut(n)) w->Key("cut").String("bytes");
   } else if (auto addr = ShapeOf(n) == Shape::kNetAddr ? NetAddrText(n) : std::nullopt) {
     w->Key("value").String(*addr);
   } else {

@@ -29,6 +29,11 @@ std::string IfaceText(const IfaceNode& node, const IfaceRenderOptions& options);
 void IfaceJson(const IfaceNode& node, const IfaceRenderOptions& options, JsonWriter* json,
                uint64_t word0 = 0);
 
+// A pointer the probe followed (GOTAP_DEREF_TYPED): `n` is the walk of the value it points to.
+// "&main.Request{ID:100, …}", "&int(5)", "nil"; "(*main.T)(0xc000…)" when the value was not
+// copied (no recipe for its type, or the walk's bounds). JSON: IfaceJson of the value.
+std::string PointeeText(const IfaceNode& n, const IfaceRenderOptions& options);
+
 // The message Error() would return, when every link of it could be decoded.
 std::optional<std::string> ErrorMessage(const IfaceNode& node);
 

@@ -5,6 +5,7 @@
 
 #include <cstring>
 
+#include "base/duration.h"
 #include "base/escape.h"
 
 namespace gotap::decode {
@@ -42,7 +43,10 @@ std::optional<std::string> ScalarText(const IfaceNode& n, const RecipeField& f) 
   if (f.kind == RtKind::kBool) return raw ? "true" : "false";
   if (f.kind >= RtKind::kInt && f.kind <= RtKind::kInt64 && f.size >= 1 && f.size <= 8) {
     uint64_t shift = 64 - 8 * f.size;
-    return fmt::format("{}", static_cast<int64_t>(raw << shift) >> shift);
+    int64_t v = static_cast<int64_t>(raw << shift) >> shift;
+    // A time.Duration reads as its String method spells it (JSON keeps the ns).
+    if (f.type_name == "time.Duration" && f.size == 8) return FormatGoDuration(v);
+    return fmt::format("{}", v);
   }
   if (f.kind >= RtKind::kUint && f.kind <= RtKind::kUint64) return fmt::format("{}", raw);
   if (f.kind == RtKind::kUintptr) return fmt::format("{:#x}", raw);
@@ -70,6 +74,12 @@ std::optional<std::string> ScalarText(const IfaceNode& n, const RecipeField& f) 
   return std::nullopt;
 }
 
+// " cut: depth" when the walk's bound left the field's node out, else "".
+std::string CutNote(const IfaceNode& n, const RecipeField& f) {
+  if (f.child_index < 0 || *n.missing == '\0') return "";
+  return fmt::format(" cut: {}", n.missing);
+}
+
 bool IsWordKind(uint8_t kind) {
   return kind == RtKind::kPointer || kind == RtKind::kUnsafePointer || kind == RtKind::kMap ||
          kind == RtKind::kChan || kind == RtKind::kFunc;
@@ -86,8 +96,18 @@ std::string FieldText(const IfaceNode& n, const RecipeField& f, const ChildText&
   if (f.kind == RtKind::kInterface && f.size == 16) {
     if (n.Word(f.offset) == 0) return "nil";
     const IfaceNode* c = f.child_index >= 0 ? n.Child(f.child_index) : nullptr;
-    if (c == nullptr) return fmt::format("{}(…)", type);
+    if (c == nullptr) return fmt::format("{}(…{})", type, CutNote(n, f));
     return child(*c);
+  }
+  if (f.kind == RtKind::kPointer && f.size == 8 && f.child_index >= 0) {
+    uint64_t w = n.Word(f.offset);
+    if (w == 0) return "nil";
+    const IfaceNode* c = n.Child(f.child_index);
+    if (c != nullptr && PointeeCopied(*c)) return "&" + child(*c);
+    if (c != nullptr && (c->flags & GOTAP_IFACE_F_FAULT)) {
+      return fmt::format("({})({:#x} <unreadable>)", type, w);
+    }
+    return fmt::format("({})({:#x}{})", type, w, CutNote(n, f));
   }
   if (IsWordKind(f.kind) && f.size == 8) {
     uint64_t w = n.Word(f.offset);
@@ -153,6 +173,16 @@ void FieldsJson(const IfaceNode& n, const std::vector<RecipeField>& fields, cons
                                         ? n.Child(f.child_index)
                                         : nullptr) {
       child(*c, w);
+    } else if (const IfaceNode* p = f.kind == RtKind::kPointer && f.child_index >= 0
+                                        ? n.Child(f.child_index)
+                                        : nullptr;
+               p != nullptr && PointeeCopied(*p)) {
+      child(*p, w);
+    } else if ((f.kind == RtKind::kPointer || f.kind == RtKind::kInterface) && f.child_index >= 0 &&
+               n.Child(f.child_index) == nullptr && *n.missing != '\0') {
+      w->BeginObject().Key("type").String(f.type_name);
+      w->Key("data").String(fmt::format("{:#x}", n.Word(f.offset + (f.size == 16 ? 8 : 0))));
+      w->Key("cut").String(n.missing).EndObject();
     } else if (f.kind == RtKind::kStruct && !f.fields.empty()) {
       FieldsJson(n, f.fields, child, w);
     } else {
@@ -164,6 +194,12 @@ void FieldsJson(const IfaceNode& n, const std::vector<RecipeField>& fields, cons
 
 }  // namespace
 
+bool PointeeCopied(const IfaceNode& n) {
+  if (n.type_addr == 0 || n.type == nullptr || n.copy.empty()) return false;
+  const ShapeRecipe* r = n.type->recipe;
+  return n.copy.size() == n.type->size || (r != nullptr && n.copy.size() == r->copy_len);
+}
+
 bool StructCut(const IfaceNode& n) {
   const ShapeRecipe* r = RecipeOf(n, Shape::kStruct);
   return r != nullptr && r->struct_size > r->copy_len;
@@ -174,7 +210,7 @@ std::optional<std::string> StructText(const IfaceNode& n, const ChildText& child
   if (r == nullptr) return std::nullopt;
   std::string out = n.type->name + "{" + FieldsText(n, r->fields, child);
   if (r->struct_size > r->copy_len) {
-    out += fmt::format("{}…(cut at {} of {} bytes)", r->fields.empty() ? "" : ", ", r->copy_len,
+    out += fmt::format("{}…(cut: bytes, {} of {})", r->fields.empty() ? "" : ", ", r->copy_len,
                        r->struct_size);
   }
   return out + "}";

@@ -27,6 +27,10 @@ std::optional<std::string> StructText(const IfaceNode& n, const ChildText& child
 // return nullopt.
 bool StructFieldsJson(const IfaceNode& n, const ChildJson& child, JsonWriter* w);
 
+// True when a followed pointer's node (a typed walk's root or a struct's pointer field) holds
+// the whole value pointed to: it reads &value. Otherwise the pointer shows as its address.
+bool PointeeCopied(const IfaceNode& n);
+
 // True when the struct was larger than what the probe copies (its later fields are missing).
 bool StructCut(const IfaceNode& n);
 

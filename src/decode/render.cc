@@ -103,6 +103,10 @@ class TextRenderer {
         return fmt::format("({}{:+}i)", Float(v_, at, t.size / 2),
                            Float(v_, at + t.size / 2, t.size / 2));
       case Kind::kPointer:
+        if (auto it = v_.ifaces.find(at); it != v_.ifaces.end() && raw != 0) {
+          return PointeeText(it->second, {v_.now_ns, v_.ctx_key});
+        }
+        return Address(raw);
       case Kind::kUnsafePointer:
       case Kind::kMap:
       case Kind::kChan:
@@ -246,6 +250,13 @@ class JsonRenderer {
       case Kind::kComplex:
         w_.BeginArray().Double(Float(v_, at, t.size / 2));
         w_.Double(Float(v_, at + t.size / 2, t.size / 2)).EndArray();
+        return;
+      case Kind::kPointer:
+        if (auto it = v_.ifaces.find(at); it != v_.ifaces.end() && raw != 0) {
+          IfaceJson(it->second, {v_.now_ns, v_.ctx_key}, &w_);
+          return;
+        }
+        raw == 0 ? w_.Null() : w_.String(fmt::format("{:#x}", raw));
         return;
       default:
         raw == 0 && t.kind != Kind::kUintptr ? w_.Null() : w_.String(fmt::format("{:#x}", raw));

@@ -89,6 +89,11 @@ StatusOr<std::unique_ptr<TypeData>> TypeData::Load(const gobin::Binary& binary) 
 
 StatusOr<const Type*> TypeData::Find(const std::string& name, TypeArena& arena) {
   if (const Type* predeclared = arena.Named(name)) return predeclared;
+  ASSIGN_OR_RETURN(uint64_t vaddr, Resolve(name));
+  return Convert(vaddr, arena, 0);
+}
+
+StatusOr<uint64_t> TypeData::Resolve(const std::string& name) const {
   const auto [path, runtime_name] = SplitImportPath(name);
   auto it = by_name_.find(runtime_name);
   if (it == by_name_.end()) {
@@ -123,7 +128,7 @@ StatusOr<const Type*> TypeData::Find(const std::string& name, TypeArena& arena) 
                              name, list);
     }
   }
-  return Convert(candidates.front(), arena, 0);
+  return candidates.front();
 }
 
 StatusOr<const Type*> TypeData::Convert(uint64_t vaddr, TypeArena& arena, int depth) {

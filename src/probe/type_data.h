@@ -30,6 +30,10 @@ class TypeData {
   // names the nearest types the binary has; kInvalidArgument when the name is ambiguous.
   StatusOr<const dwarf::Type*> Find(const std::string& name, TypeArena& arena);
 
+  // The link-time vaddr of the type's descriptor, by the same names and with the same errors as
+  // Find (predeclared names such as "int" only when the binary links them).
+  StatusOr<uint64_t> Resolve(const std::string& name) const;
+
   size_t indexed() const { return by_name_.size(); }
 
  private:

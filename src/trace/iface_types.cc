@@ -82,7 +82,7 @@ void IfaceTypes::AddUserStructs(const gobin::Binary& binary, uint16_t string_len
   std::string main_module = binary.build_info() ? binary.build_info()->main_module.path : "";
   size_t room =
       GOTAP_IFACE_MAX_RECIPES - std::min<size_t>(recipes_.size(), GOTAP_IFACE_MAX_RECIPES);
-  UserStructs user = FindUserStructs(*types_, main_module, room);
+  UserStructs user = FindUserStructs(*types_, main_module, room, roots_);
   structs_left_out_ = user.left_out;
   for (auto& [vaddr, recipe] : user.recipes) {
     if (shape_at_.count(vaddr)) continue;
@@ -90,6 +90,22 @@ void IfaceTypes::AddUserStructs(const gobin::Binary& binary, uint16_t string_len
     shape_at_[vaddr] = &s;
     recipes_.emplace_back(vaddr, s.ToRecipe(string_length));
   }
+}
+
+std::optional<uint8_t> IfaceTypes::TypedRoot(uint64_t pointee_vaddr) {
+  if (!types_) return std::nullopt;
+  for (size_t i = 0; i < roots_.size(); ++i) {
+    if (roots_[i] == pointee_vaddr) return static_cast<uint8_t>(i);
+  }
+  if (roots_.size() >= GOTAP_IFACE_TYPED_ROOTS - 1 || recipes_.size() >= GOTAP_IFACE_MAX_RECIPES ||
+      !PointeeWalkType(*types_, pointee_vaddr)) {
+    return std::nullopt;
+  }
+  gotap_iface_recipe root{};
+  root.child_type[0] = pointee_vaddr;
+  recipes_.emplace_back(1 + roots_.size(), root);
+  roots_.push_back(pointee_vaddr);
+  return static_cast<uint8_t>(roots_.size() - 1);
 }
 
 const decode::IfaceType* IfaceTypes::Lookup(uint64_t runtime_type) const {

@@ -33,6 +33,14 @@ class IfaceTypes {
   // only when a traced value holds an interface. Call before Lookup; once is enough.
   void AddUserStructs(const gobin::Binary& binary, uint16_t string_length);
 
+  // A typed walk (GOTAP_DEREF_TYPED) for a pointer to the type at `pointee_vaddr`: its root
+  // index (the capture's len_slot), the same for the same type; its recipe key 1 + index is
+  // added to recipes(), and AddUserStructs gives the pointee's struct type (and what its
+  // pointer fields lead to) a recipe first. nullopt when the pointee is not walked (see
+  // PointeeWalkType) or the GOTAP_IFACE_TYPED_ROOTS - 1 roots are taken.
+  std::optional<uint8_t> TypedRoot(uint64_t pointee_vaddr);
+  bool has_typed_roots() const { return !roots_.empty(); }
+
   // The type at a (link-time) _type address, resolved on first use (not thread-safe).
   const decode::IfaceType* Lookup(uint64_t type_vaddr) const;
   decode::TypeLookup AsLookup() const {
@@ -58,6 +66,7 @@ class IfaceTypes {
   bool added_user_structs_ = false;
   std::map<uint64_t, const decode::ShapeRecipe*> shape_at_;  // link-time vaddr -> shape
   std::vector<std::pair<uint64_t, gotap_iface_recipe>> recipes_;
+  std::vector<uint64_t> roots_;  // typed walk i's pointee type
   mutable std::map<uint64_t, std::unique_ptr<decode::IfaceType>> cache_;
   std::string note_;
 };

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <set>
 
 #include "arch/abi.h"
@@ -48,8 +49,12 @@ const dwarf::Type* ContextType() {
 // Builds the capture slots for a list of values at one site.
 class CaptureBuilder {
  public:
-  CaptureBuilder(arch::Arch arch, uint16_t string_length)
-      : arch_(arch), string_length_(string_length) {}
+  // The typed walk (GOTAP_DEREF_TYPED) a pointer to a value of the given type is followed with,
+  // nullopt to leave it an address.
+  using TypedRoot = std::function<std::optional<uint8_t>(const dwarf::Type& pointee)>;
+
+  CaptureBuilder(arch::Arch arch, uint16_t string_length, TypedRoot typed_root)
+      : arch_(arch), string_length_(string_length), typed_root_(std::move(typed_root)) {}
 
   ValueBinding Bind(const probe::ValueLayout& layout) {
     ValueBinding b;
@@ -137,14 +142,12 @@ class CaptureBuilder {
   // gets an equal part of what the other slots leave of the capture area.
   std::vector<gotap_capture> TakeCaptures() {
     size_t walks = 0;
-    for (const gotap_capture& c : captures_) {
-      walks += c.deref >= GOTAP_DEREF_IFACE && c.deref <= GOTAP_DEREF_IFACE_LEND;
-    }
+    for (const gotap_capture& c : captures_) walks += gotap_deref_walks(c.deref);
     if (walks > 0) {
       size_t left = GOTAP_AREA_MAX - std::min<size_t>(GOTAP_AREA_MAX / 2, 16 * captures_.size());
       auto budget = static_cast<uint16_t>(std::max<size_t>(left / walks, 64));
       for (gotap_capture& c : captures_) {
-        if (c.deref >= GOTAP_DEREF_IFACE && c.deref <= GOTAP_DEREF_IFACE_LEND) c.max_len = budget;
+        if (gotap_deref_walks(c.deref)) c.max_len = budget;
       }
     }
     return std::move(captures_);
@@ -170,10 +173,20 @@ class CaptureBuilder {
     return std::nullopt;
   }
 
-  // Strings and []byte anywhere in the value get their contents copied; interfaces are walked
-  // (bpf/iface_intf.h).
+  // Strings and []byte anywhere in the value get their contents copied; interfaces and
+  // pointers are walked (bpf/iface_intf.h).
   void AddPointees(const dwarf::Type& t, uint64_t at, int depth, ValueBinding* b) {
     if (depth > 4) return;
+    if (t.kind == Kind::kPointer && t.elem != nullptr && typed_root_) {
+      auto ptr = SlotAt(*b, at);
+      if (!ptr || captures_[*ptr].deref != GOTAP_DEREF_NONE) return;
+      if (auto root = typed_root_(*t.elem)) {
+        captures_[*ptr].deref = GOTAP_DEREF_TYPED;
+        captures_[*ptr].len_slot = *root;
+        b->ifaces.emplace_back(at, *ptr);
+      }
+      return;
+    }
     if (t.kind == Kind::kInterface || t.kind == Kind::kEmptyInterface) {
       auto word0 = SlotAt(*b, at);
       auto data = SlotAt(*b, at + 8);
@@ -207,6 +220,7 @@ class CaptureBuilder {
 
   arch::Arch arch_;
   uint16_t string_length_;
+  TypedRoot typed_root_;
   std::vector<gotap_capture> captures_;
   size_t dropped_ = 0;
 };
@@ -255,6 +269,27 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
   // the first signature that needs it.
   std::unique_ptr<probe::TypeData> type_data;
   std::shared_ptr<probe::TypeArena> named_types;
+  Status type_data_status = Status::Ok();
+  auto load_type_data = [&]() -> Status {
+    if (type_data || !type_data_status.ok()) return type_data_status;
+    auto loaded = probe::TypeData::Load(binary);
+    if (!loaded.ok()) return type_data_status = loaded.status();
+    type_data = std::move(loaded).value();
+    named_types = std::make_shared<probe::TypeArena>();
+    plan.keep_alive.push_back(named_types);
+    return Status::Ok();
+  };
+  // Pointers in traced values are followed at the probe (trace mode only), as their pointee's
+  // type from the binary's type data; a pointee the type data lacks stays an address.
+  CaptureBuilder::TypedRoot typed_root;
+  if (options.follow_pointers && !options.count_only && !options.histogram) {
+    typed_root = [&](const dwarf::Type& pointee) -> std::optional<uint8_t> {
+      if (!iface_types->resolves() || !load_type_data().ok()) return std::nullopt;
+      auto vaddr = type_data->Resolve(pointee.name);
+      if (!vaddr.ok()) return std::nullopt;
+      return iface_types->TypedRoot(*vaddr);
+    };
+  }
   for (auto [record, selector] : targets) {
     TracedFunction fn;
     fn.func_id = static_cast<uint32_t>(plan.functions.size());
@@ -324,15 +359,9 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       fn.types_from = "signature";
       plan.keep_alive.push_back(selector->types);
       if (probe::HasUnresolvedTypes(*signature)) {
-        if (!type_data) {
-          auto loaded = probe::TypeData::Load(binary);
-          if (!loaded.ok()) {
-            return loaded.status().WithContext(
-                fmt::format("{}: named types in a signature need the binary's type data", fn.name));
-          }
-          type_data = std::move(loaded).value();
-          named_types = std::make_shared<probe::TypeArena>();
-          plan.keep_alive.push_back(named_types);
+        if (Status loaded = load_type_data(); !loaded.ok()) {
+          return loaded.WithContext(
+              fmt::format("{}: named types in a signature need the binary's type data", fn.name));
         }
         auto laid_out = probe::LayOutNamedTypes(*signature, *type_data, *named_types);
         if (!laid_out.ok()) return laid_out.status().WithContext(fn.name);
@@ -359,8 +388,8 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       fn_goroutine.g_offset = -8;
     }
 
-    CaptureBuilder args(arch::Arch::kX86_64, options.string_length);
-    CaptureBuilder results(arch::Arch::kX86_64, options.string_length);
+    CaptureBuilder args(arch::Arch::kX86_64, options.string_length, typed_root);
+    CaptureBuilder results(arch::Arch::kX86_64, options.string_length, typed_root);
     if (signature) {
       auto layout = probe::ComputeFrameLayout(arch::Arch::kX86_64, binary.abi(), pointer_receiver,
                                               *signature);
@@ -419,7 +448,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
       // Nothing to name the walked types with (see the note): capture the two words only.
       for (auto* captures : {&fn.arg_captures, &fn.result_captures}) {
         for (gotap_capture& c : *captures) {
-          if (c.deref >= GOTAP_DEREF_IFACE && c.deref <= GOTAP_DEREF_IFACE_LEND) {
+          if (gotap_deref_walks(c.deref)) {
             c.deref = GOTAP_DEREF_NONE;
             c.len_slot = 0;
             c.max_len = 0;

@@ -81,6 +81,9 @@ struct PlanOptions {
   bool count_only = false;      // entry sites that only count calls (no records)
   bool histogram = false;       // latency into in-kernel histograms (no records, no values)
   std::string ctx_key;          // --ctx-key: contexts render as just this key's value
+  // Pointers in traced values are followed at the probe to what they point to (bounded as
+  // interface walks are: bpf/iface_intf.h); false (--no-follow) keeps them addresses.
+  bool follow_pointers = true;
   // Probe sites a plan may need: the kernel's limit for one run (bpf/limits.h). Lower only in
   // tests, to reach the error without a binary of a million functions.
   size_t max_sites = bpf::kMaxSites;

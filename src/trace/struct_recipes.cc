@@ -4,12 +4,24 @@
 #include <set>
 
 namespace gotap::trace {
+
+std::optional<uint64_t> PointeeWalkType(const gobin::RuntimeTypes& types, uint64_t pointee) {
+  using gobin::GoKind;
+  auto t = types.TypeAt(pointee);
+  if (!t || t->direct_iface || t->size == 0) return std::nullopt;
+  bool plain =
+      (t->kind >= GoKind::kBool && t->kind <= GoKind::kComplex128) || t->kind == GoKind::kString;
+  if (t->kind != GoKind::kStruct && !plain) return std::nullopt;
+  return pointee;
+}
+
 namespace {
 
 using gobin::GoKind;
 
 constexpr int kMaxNesting = 3;              // nested struct fields laid out below the top one
 constexpr size_t kMaxTypesWalked = 200000;  // bounds the walk of a huge binary's type data
+constexpr size_t kMaxReachable = 256;       // structs reached from the traced values' pointers
 
 struct Builder {
   const gobin::RuntimeTypes& types;
@@ -44,6 +56,18 @@ struct Builder {
           recipe->child_eface |= static_cast<uint8_t>(1u << f.child_index);
         }
         recipe->children.push_back(static_cast<uint16_t>(f.offset));
+        recipe->child_types.push_back(0);
+      }
+      // A pointer field is followed: walked as its pointee's type T, whose node the data word
+      // points to (PointeeWalkType).
+      if (t && copied && t->kind == GoKind::kPointer && t->size == 8 && t->elem &&
+          recipe->children.size() < GOTAP_IFACE_MAX_CHILDREN) {
+        if (auto pointee = PointeeWalkType(types, *t->elem)) {
+          f.child_index = static_cast<int>(recipe->children.size());
+          recipe->child_ptr |= static_cast<uint8_t>(1u << f.child_index);
+          recipe->children.push_back(static_cast<uint16_t>(f.offset));
+          recipe->child_types.push_back(*pointee);
+        }
       }
       if (t && t->kind == GoKind::kStruct && depth < kMaxNesting) {
         AddFields(sf.type, f.offset, depth + 1, &f.fields);
@@ -93,11 +117,28 @@ std::optional<decode::ShapeRecipe> StructRecipe(const gobin::RuntimeTypes& types
 }
 
 UserStructs FindUserStructs(const gobin::RuntimeTypes& types, std::string_view main_module,
-                            size_t cap) {
+                            size_t cap, const std::vector<uint64_t>& roots) {
   // Candidates in order of preference; each a dynamic type and the struct it holds. Tier 0:
-  // OpenTelemetry spans (a handful of types, see HoldsOtelSpanContext), wherever found.
-  std::vector<std::pair<uint64_t, uint64_t>> ordered[4];
+  // the pointees of the traced values and the structs their pointer fields lead to, whatever
+  // their package; tier 1: OpenTelemetry spans (a handful of types, see HoldsOtelSpanContext),
+  // wherever found.
+  std::vector<std::pair<uint64_t, uint64_t>> ordered[5];
   std::set<uint64_t> queued;
+  std::vector<uint64_t> reach(roots.begin(), roots.end());
+  for (size_t i = 0; i < reach.size() && i < kMaxReachable; ++i) {
+    uint64_t vaddr = reach[i];
+    auto t = types.TypeAt(vaddr);
+    if (!t || t->kind != GoKind::kStruct || t->direct_iface || !queued.insert(vaddr).second) {
+      continue;
+    }
+    ordered[0].emplace_back(vaddr, vaddr);
+    for (const gobin::StructField& f :
+         types.Fields(vaddr).value_or(std::vector<gobin::StructField>{})) {
+      auto ft = types.TypeAt(f.type);
+      if (ft && ft->kind == GoKind::kStruct) reach.push_back(f.type);  // fields' own pointers
+      if (ft && ft->kind == GoKind::kPointer && ft->elem) reach.push_back(*ft->elem);
+    }
+  }
   auto consider = [&](uint64_t vaddr, int tier) {
     if (queued.count(vaddr)) return;
     auto t = types.TypeAt(vaddr);
@@ -114,18 +155,18 @@ UserStructs FindUserStructs(const gobin::RuntimeTypes& types, std::string_view m
     auto pkg = types.PkgPath(target);
     if (!pkg || !IsUserPackage(*pkg, main_module)) return;
     queued.insert(vaddr);
-    ordered[HoldsOtelSpanContext(types, target) ? 0 : tier].emplace_back(vaddr, target);
+    ordered[HoldsOtelSpanContext(types, target) ? 1 : tier].emplace_back(vaddr, target);
   };
   auto itabs = types.Itabs();
   for (const auto& [inter, type] : itabs) {
     auto i = types.TypeAt(inter);
-    if (i && i->name == "error") consider(type, 1);
+    if (i && i->name == "error") consider(type, 2);
   }
-  for (const auto& [inter, type] : itabs) consider(type, 2);
+  for (const auto& [inter, type] : itabs) consider(type, 3);
   for (uint64_t vaddr : types.LinkedTypes(kMaxTypesWalked)) {
-    consider(vaddr, 3);
+    consider(vaddr, 4);
     // A struct value T found alone (say, as a field) is also boxed through *T.
-    if (auto p = types.PtrToThis(vaddr)) consider(*p, 3);
+    if (auto p = types.PtrToThis(vaddr)) consider(*p, 4);
   }
   UserStructs out;
   for (const auto& tier : ordered) {

@@ -2,7 +2,8 @@
 // types get one, and the layout of each, read from the runtime type data (which survives
 // stripping): copy the struct (up to GOTAP_IFACE_MAX_COPY bytes), follow its first
 // GOTAP_IFACE_MAX_STRINGS string fields and walk its first GOTAP_IFACE_MAX_CHILDREN interface
-// fields (a custom error's wrapped error, an `any` field).
+// and pointer fields (a custom error's wrapped error, an `any` field, a *url.URL), the pointers
+// as their pointee's type (PointeeWalkType).
 //
 // Address space: type addresses are link-time vaddrs.
 #pragma once
@@ -36,11 +37,19 @@ struct UserStructs {
 };
 
 // Recipes for the dynamic types T and *T of the program's own named struct types found in
-// the type data (typelinks, itabs and what they lead to), at most `cap` of them: OpenTelemetry
-// spans (structs with a go.opentelemetry.io/otel/trace.SpanContext field) first, then the
-// concrete types of itabs for `error` (custom errors), then other types of itabs, then the rest.
-// A T stored in the interface word itself (a struct of one pointer) gets none.
+// the type data (typelinks, itabs and what they lead to), at most `cap` of them: first the
+// struct types in `roots` (the pointees of traced pointers) and those their fields' pointers
+// lead to, of any package; then OpenTelemetry spans (structs with a
+// go.opentelemetry.io/otel/trace.SpanContext field), then the concrete types of itabs for
+// `error` (custom errors), then other types of itabs, then the rest. A T stored in the
+// interface word itself (a struct of one pointer) gets none.
 UserStructs FindUserStructs(const gobin::RuntimeTypes& types, std::string_view main_module,
-                            size_t cap);
+                            size_t cap, const std::vector<uint64_t>& roots = {});
+
+// The type a pointer to `pointee` is walked as (GOTAP_DEREF_TYPED roots and pointer fields):
+// the pointee itself, whose value the pointer points to, as in an interface holding it. nullopt
+// for a pointee stored in an interface word itself, of size 0, or of a kind other than a struct
+// or plain value.
+std::optional<uint64_t> PointeeWalkType(const gobin::RuntimeTypes& types, uint64_t pointee);
 
 }  // namespace gotap::trace

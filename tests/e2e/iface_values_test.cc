@@ -50,8 +50,8 @@ void CheckValues(const std::string& path, const std::vector<std::string>& probes
   // Wrapped by fmt.Errorf: the message was formatted by the program, gotap reads it.
   EXPECT_EQ(v[4]["error"], Printed(t.run.out, "value4"));
   // 344 bytes: the probe copies 256 of them.
-  EXPECT_EQ(v[5]["text"], "*main.Big{ID:9, Title:\"big\", Pad:…, …(cut at 256 of 344 bytes)}");
-  EXPECT_EQ(v[5]["cut"], true);
+  EXPECT_EQ(v[5]["text"], "*main.Big{ID:9, Title:\"big\", Pad:…, …(cut: bytes, 256 of 344)}");
+  EXPECT_EQ(v[5]["cut"], "bytes");
   std::string mixed = v[6]["text"];
   EXPECT_TRUE(std::regex_match(mixed, std::regex(R"(\*main\.Mixed\{Tags:\[\]string\(len 1\), )"
                                                  R"(Index:map\[string\]int\(0x[0-9a-f]+\), )"

@@ -18,6 +18,8 @@ constexpr const char* kPlace = "main.place(p main.Point, r main.Request) main.Po
 constexpr const char* kLabel =
     "main.label(k main.TraceKey, l main.Level, d time.Duration) main.TraceKey";
 constexpr const char* kEmit = "main.emit(w io.Writer, msg string) (int, error)";
+constexpr const char* kStore =
+    "main.store(r *main.Request, n *main.Node, none *main.Node, count *int) *main.Point";
 
 class TraceNamedTypesBpf : public GoMatrixTest {};
 GOTAP_ON_GO_MATRIX(TraceNamedTypesBpf, "stripped");
@@ -104,6 +106,72 @@ TEST_P(TraceNamedTypesBpf, ValuesReadAsTheProgramPrintsThem) {
   EXPECT_NE(text.out.find("main.label(k=\"trace-0\", l=-1, d=1.5ms) → \"trace-0!\""),
             std::string::npos)
       << text.out;
+}
+
+// Pointers followed at the probe: the program's "store &{ID:100 Name:req-0 Tags:[a] Origin:{X:3
+// Y:4} Urgent:true Weight:0.25} &{Val:1 Name:n1 Next:0xc…} &{Val:2 …} &{Val:3 Name:n3
+// Next:<nil>} 40 -> &{X:3 Y:4}" against the call's JSON values, a three-node list included.
+TEST_P(TraceNamedTypesBpf, PointersAreFollowedAsTheProgramPrintsThem) {
+  TraceRun t = RunTraceJson({kStore, "--", GoFixture("named"), "-n", "3"});
+  ExpectCleanRun(t, 3);
+  const std::regex store(
+      R"(store &\{ID:(\d+) Name:(\S*) Tags:\[[^\]]*\] Origin:\{X:(-?\d+) Y:(-?\d+)\} Urgent:(true|false) Weight:([0-9.e+-]+)\} &\{Val:(\d+) Name:(\S+) Next:0x[0-9a-f]+\} &\{Val:(\d+) Name:(\S+) Next:0x[0-9a-f]+\} &\{Val:(\d+) Name:(\S+) Next:<nil>\} (\d+) -> &\{X:(-?\d+) Y:(-?\d+)\})");
+  std::vector<std::smatch> stores;
+  for (auto it = std::sregex_iterator(t.run.out.begin(), t.run.out.end(), store);
+       it != std::sregex_iterator(); ++it) {
+    stores.push_back(*it);
+  }
+  ASSERT_EQ(stores.size(), 3u) << t.run.out;
+  size_t calls = 0;
+  for (const Json& e : t.events) {
+    if (e["func"] != "main.store" || calls >= stores.size()) continue;
+    const std::smatch& m = stores[calls++];
+    const Json* r = Arg(e, "args", "r");
+    const Json* n = Arg(e, "args", "n");
+    const Json* none = Arg(e, "args", "none");
+    const Json* count = Arg(e, "args", "count");
+    const Json* o = Arg(e, "results", "r0");
+    ASSERT_TRUE(r && n && none && count && o) << e.dump();
+    EXPECT_EQ((*r)["type"], "main.Request") << e.dump();
+    EXPECT_EQ((*r)["fields"]["ID"], std::stoull(m[1]));
+    EXPECT_EQ((*r)["fields"]["Name"], m[2].str());
+    EXPECT_EQ((*r)["fields"]["Origin"]["X"], std::stoll(m[3]));
+    EXPECT_EQ((*r)["fields"]["Origin"]["Y"], std::stoll(m[4]));
+    EXPECT_EQ((*r)["fields"]["Urgent"], m[5] == "true");
+    EXPECT_EQ((*r)["fields"]["Weight"], std::stod(m[6]));
+    const Json* node = n;
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(node->is_object()) << e.dump();
+      EXPECT_EQ((*node)["fields"]["Val"], std::stoll(m[7 + 2 * i])) << e.dump();
+      EXPECT_EQ((*node)["fields"]["Name"], m[8 + 2 * i].str());
+      node = &(*node)["fields"]["Next"];
+    }
+    EXPECT_TRUE(node->is_null()) << e.dump();  // the third node's Next is nil
+    EXPECT_TRUE(none->is_null()) << e.dump();
+    EXPECT_EQ((*count)["value"], std::stoll(m[13])) << e.dump();
+    EXPECT_EQ((*o)["fields"]["X"], std::stoll(m[14])) << e.dump();
+    EXPECT_EQ((*o)["fields"]["Y"], std::stoll(m[15]));
+  }
+  EXPECT_EQ(calls, 3u);
+
+  // As text, like Go's %#v; --no-follow keeps the addresses.
+  RunResult text = RunGotapWithin({"trace", kStore, "--", GoFixture("named"), "-n", "1"},
+                                  std::chrono::seconds(60));
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("n=&main.Node{Val:1, Name:\"n1\", Next:&main.Node{Val:2, Name:\"n2\", "
+                          "Next:&main.Node{Val:3, Name:\"n3\", Next:nil}}}, none=nil, "
+                          "count=&int(40)) → &main.Point{X:3, Y:4}"),
+            std::string::npos)
+      << text.out;
+  RunResult bare =
+      RunGotapWithin({"trace", "--no-follow", kStore, "--", GoFixture("named"), "-n", "1"},
+                     std::chrono::seconds(60));
+  EXPECT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_TRUE(std::regex_search(
+      bare.out,
+      std::regex(
+          R"(main\.store\(r=0x[0-9a-f]+, n=0x[0-9a-f]+, none=nil, count=0x[0-9a-f]+\) → 0x[0-9a-f]+)")))
+      << bare.out;
 }
 
 // A name the binary has no descriptor for is bad input naming the nearest names it has.

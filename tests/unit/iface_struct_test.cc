@@ -68,6 +68,16 @@ class Types {
                    Field("Mid", "string", kStringKind, 248, 16),  // half copied
                    Field("Tail", "string", kStringKind, 288, 16)};
     Add("main.Big", kStructKind, 344, &big_, 0x8100);
+    // main.Node{Val int; Next *main.Node}: the pointer field is recipe child 0, walked as a
+    // main.Node (the pointee) as the probe walks pointers.
+    node_.shape = Shape::kStruct;
+    node_.type_name = "main.Node";
+    node_.copy_len = node_.struct_size = 16;
+    node_.children = {8};
+    node_.child_ptr = 1;
+    node_.fields = {Field("Val", "int", kIntKind, 0, 8),
+                    Field("Next", "*main.Node", kPointerKind, 8, 8, -1, 0)};
+    Add("main.Node", kStructKind, 16, &node_, 0x8200);
     Add("int", kIntKind, 8, nullptr, 0x9000);
     Add("syscall.Errno", kUintptrKind, 8, nullptr, 0x9100);
   }
@@ -86,7 +96,7 @@ class Types {
     by_name_[name] = addr;
   }
   std::vector<ShapeRecipe> shapes_;
-  ShapeRecipe my_err_, big_;
+  ShapeRecipe my_err_, big_, node_;
   std::map<uint64_t, IfaceType> types_;
   std::map<std::string, uint64_t> by_name_;
 };
@@ -170,14 +180,13 @@ TEST(IfaceStruct, CutStructNestedFieldsAndKindsWithoutValues) {
   EXPECT_EQ(Text(big, t),
             "main.Big{Count:3, Title:\"big\", At:main.Point{X:5, Y:-6}, Ratio:0.5, "
             "Index:map[string]int(0xc000040000), Next:nil, Tags:[]string(len 2), "
-            "Pad:[100]uint8{…}, Mid:…, …(cut at 256 of 344 bytes)}");
+            "Pad:[100]uint8{…}, Mid:…, …(cut: bytes, 256 of 344)}");
   std::string json = Json(big, t);
-  EXPECT_NE(
-      json.find(
-          "\"fields\":{\"Count\":3,\"Title\":\"big\",\"At\":{\"X\":5,\"Y\":-6},"
-          "\"Ratio\":0.5,\"Index\":\"map[string]int(0xc000040000)\",\"Next\":null,"
-          "\"Tags\":\"[]string(len 2)\",\"Pad\":\"[100]uint8{…}\",\"Mid\":null},\"cut\":true}"),
-      std::string::npos)
+  EXPECT_NE(json.find("\"fields\":{\"Count\":3,\"Title\":\"big\",\"At\":{\"X\":5,\"Y\":-6},"
+                      "\"Ratio\":0.5,\"Index\":\"map[string]int(0xc000040000)\",\"Next\":null,"
+                      "\"Tags\":\"[]string(len "
+                      "2)\",\"Pad\":\"[100]uint8{…}\",\"Mid\":null},\"cut\":\"bytes\"}"),
+            std::string::npos)
       << json;
 }
 
@@ -248,6 +257,68 @@ TEST(IfaceStruct, OpErrorSpellsLikeItsErrorMethod) {
             "*net.TCPAddr(127.0.0.1:8080)");
   EXPECT_EQ(NetAddrText(Parse(Addr(t, "*net.TCPAddr", "", 80), t)), ":80");
   EXPECT_EQ(NetAddrText(Parse(Addr(t, "*net.TCPAddr", "abc", 80), t)), "?616263:80");
+}
+
+}  // namespace
+}  // namespace gotap::decode
+
+namespace gotap::decode {
+namespace {
+
+// A list node at `data` holding `val`, pointing to `next` (0: nil).
+Spec ListNode(const Types& t, uint64_t data, int64_t val, uint64_t next) {
+  Spec n{t["main.Node"], data, {}, {}, {}};
+  Put(&n.copy, 0, static_cast<uint64_t>(val));
+  Put(&n.copy, 8, next);
+  return n;
+}
+
+TEST(IfaceStruct, PointerFieldsAreFollowedAndCutsSayWhy) {
+  Types t;
+  Spec third = ListNode(t, 0xc000003000, 3, 0);
+  Spec second = ListNode(t, 0xc000002000, 2, 0xc000003000);
+  second.children.emplace_back(0, third);
+  Spec first = ListNode(t, 0xc000001000, 1, 0xc000002000);
+  first.children.emplace_back(0, second);
+  IfaceNode whole = Parse(first, t);
+  EXPECT_EQ(PointeeText(whole, {}),
+            "&main.Node{Val:1, Next:&main.Node{Val:2, Next:&main.Node{Val:3, Next:nil}}}");
+
+  // The probe's depth bound: the second node's child was not walked.
+  Spec deep_second = ListNode(t, 0xc000002000, 2, 0xc000003000);
+  deep_second.flags |= GOTAP_IFACE_F_DEPTH;
+  Spec deep = ListNode(t, 0xc000001000, 1, 0xc000002000);
+  deep.children.emplace_back(0, deep_second);
+  EXPECT_EQ(PointeeText(Parse(deep, t), {}),
+            "&main.Node{Val:1, Next:&main.Node{Val:2, Next:(*main.Node)(0xc000003000 cut: "
+            "depth)}}");
+  std::string json;
+  JsonWriter w(&json);
+  IfaceJson(Parse(deep, t), {}, &w);
+  EXPECT_NE(json.find("\"Next\":{\"type\":\"*main.Node\",\"data\":\"0xc000003000\",\"cut\":"
+                      "\"depth\"}"),
+            std::string::npos)
+      << json;
+
+  // The walk ended at its node count: the child's node is missing from the blob.
+  Spec counted = ListNode(t, 0xc000001000, 1, 0xc000002000);
+  counted.flags |= GOTAP_IFACE_F_CUT_NODES;
+  std::string blob;
+  blob::Serialise(counted, &blob);
+  blob[offsetof(gotap_iface_node, child_mask)] = 1;  // the child the walk did not write
+  auto cut =
+      ParseIfaceBlob(Bytes(reinterpret_cast<const uint8_t*>(blob.data()), blob.size()), t.Lookup());
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_EQ(PointeeText(*cut, {}), "&main.Node{Val:1, Next:(*main.Node)(0xc000002000 cut: count)}");
+
+  // A nil pointer, an unreadable one, and one whose pointee has no recipe.
+  EXPECT_EQ(PointeeText(IfaceNode{}, {}), "nil");
+  Spec fault{t["main.Node"], 0xc000009000, {}, {}, {}};
+  fault.flags = GOTAP_IFACE_F_FAULT;
+  EXPECT_EQ(PointeeText(Parse(fault, t), {}), "(*main.Node)(0xc000009000 <unreadable>)");
+  Spec bare{t["main.Big"], 0xc000008000, {}, {}, {}};
+  bare.flags = 0;
+  EXPECT_EQ(PointeeText(Parse(bare, t), {}), "(*main.Big)(0xc000008000)");
 }
 
 }  // namespace

@@ -36,7 +36,9 @@ std::string Describe(const decode::ShapeRecipe& r) {
   for (uint16_t o : r.strings) s += " " + std::to_string(o);
   s += ", children";
   for (uint16_t o : r.children) s += " " + std::to_string(o);
-  s += ", eface " + std::to_string(r.child_eface) + ", fields";
+  s += ", eface " + std::to_string(r.child_eface);
+  if (r.child_ptr != 0) s += ", pointers " + std::to_string(r.child_ptr);
+  s += ", fields";
   std::function<void(const std::vector<decode::RecipeField>&)> add =
       [&](const std::vector<decode::RecipeField>& fields) {
         for (const auto& f : fields) {
@@ -77,6 +79,19 @@ std::map<std::string, std::string> RecipesOf(const std::string& fixture) {
     EXPECT_EQ(recipe.nchildren, t->recipe->children.size()) << t->name;
     for (size_t i = 0; i < t->recipe->children.size(); ++i) {
       EXPECT_EQ(recipe.child_off[i], t->recipe->children[i]) << t->name;
+      // A pointer field is walked as its pointee, a type the lookup names.
+      if ((t->recipe->child_ptr >> i) & 1) {
+        EXPECT_TRUE((recipe.child_ptr >> i) & 1) << t->name;
+        const decode::IfaceType* pointee = types->Lookup(recipe.child_type[i]);
+        EXPECT_NE(pointee, nullptr) << t->name;
+        if (pointee == nullptr) continue;
+        EXPECT_EQ("*" + pointee->name, t->recipe->fields.empty() ? "" : [&] {
+          for (const auto& f : t->recipe->fields) {
+            if (f.child_index == static_cast<int>(i)) return f.type_name;
+          }
+          return std::string();
+        }()) << t->name;
+      }
     }
     out[t->name] = Describe(*t->recipe);
   }
@@ -103,7 +118,7 @@ void CheckFixtureRecipes(const std::map<std::string, std::string>& r) {
             "copy 256 of 344, strings 8, children, eface 0, fields ID:int32@0 Title:string@8 "
             "Pad:[300]uint8@24 Tail:string@328");
   EXPECT_EQ(at("*main.Mixed"),
-            "copy 48 of 48, strings, children, eface 0, fields Tags:[]string@0 "
+            "copy 48 of 48, strings, children 32, eface 0, pointers 1, fields Tags:[]string@0 "
             "Index:map[string]int@24 Next:*main.Point@32 Count:uint16@40");
   // Only the program's own types: the standard library's structs get none.
   for (const auto& [name, d] : r) {
