@@ -101,6 +101,7 @@ struct IfaceType {
   uint64_t size = 0;
   bool direct = false;                  // the data word is the value
   const ShapeRecipe* recipe = nullptr;  // null: no built-in shape
+  bool struct_like = false;             // a struct of nonzero size, or a pointer to one
 };
 // Resolves a runtime _type address; nullptr when it is not a type of the traced binary.
 using TypeLookup = std::function<const IfaceType*(uint64_t runtime_type)>;

@@ -110,8 +110,12 @@ std::optional<uint8_t> IfaceTypes::TypedRoot(uint64_t pointee_vaddr) {
 
 const decode::IfaceType* IfaceTypes::Lookup(uint64_t runtime_type) const {
   if (!types_) return nullptr;
+  auto count = [this](const decode::IfaceType* t) {
+    if (t->recipe == nullptr && t->struct_like) ++values_without_recipe_[t->name];
+    return t;
+  };
   auto it = cache_.find(runtime_type);
-  if (it != cache_.end()) return it->second.get();
+  if (it != cache_.end()) return count(it->second.get());
   std::unique_ptr<decode::IfaceType> resolved;
   if (auto t = types_->TypeAt(runtime_type)) {
     resolved = std::make_unique<decode::IfaceType>();
@@ -122,10 +126,12 @@ const decode::IfaceType* IfaceTypes::Lookup(uint64_t runtime_type) const {
     if (auto s = shape_at_.find(runtime_type); s != shape_at_.end()) {
       resolved->recipe = s->second;
     }
+    auto target = t->kind == gobin::GoKind::kPointer && t->elem ? types_->TypeAt(*t->elem) : t;
+    resolved->struct_like = target && target->kind == gobin::GoKind::kStruct && target->size > 0;
   }
   // Bounded: a long trace sees each dynamic type once; garbage addresses are not cached.
   if (!resolved) return nullptr;
-  return cache_.emplace(runtime_type, std::move(resolved)).first->second.get();
+  return count(cache_.emplace(runtime_type, std::move(resolved)).first->second.get());
 }
 
 }  // namespace gotap::trace

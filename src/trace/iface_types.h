@@ -54,6 +54,11 @@ class IfaceTypes {
   // without one because the recipe map (GOTAP_IFACE_MAX_RECIPES) was full; those print as
   // their type name and address.
   size_t struct_recipes() const { return struct_shapes_.size(); }
+  // Per type name, the values Lookup resolved to a struct (or pointer to one) without a recipe:
+  // what a run printed by type and address only, for its summary.
+  const std::map<std::string, uint64_t>& values_without_recipe() const {
+    return values_without_recipe_;
+  }
   size_t structs_without_recipe() const { return structs_left_out_; }
 
  private:
@@ -68,6 +73,7 @@ class IfaceTypes {
   std::vector<std::pair<uint64_t, gotap_iface_recipe>> recipes_;
   std::vector<uint64_t> roots_;  // typed walk i's pointee type
   mutable std::map<uint64_t, std::unique_ptr<decode::IfaceType>> cache_;
+  mutable std::map<std::string, uint64_t> values_without_recipe_;
   std::string note_;
 };
 

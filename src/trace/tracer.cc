@@ -275,6 +275,7 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const bpf::Target& target
     }
   }
   summary.lost_records = summary.counters[GOTAP_CTR_RING_FULL] + decoder.malformed();
+  if (plan.iface_types) summary.values_without_recipe = plan.iface_types->values_without_recipe();
   return summary;
 }
 
@@ -346,6 +347,31 @@ std::string FormatSummary(const TraceSummary& s) {
     out += fmt::format("\n  {} function{} not traced (see the notes above): {}",
                        s.untraced_functions.size(), s.untraced_functions.size() == 1 ? "" : "s",
                        names);
+  }
+  if (!s.values_without_recipe.empty()) {
+    // The most seen first: the types worth a signature or a narrower probe.
+    std::vector<std::pair<uint64_t, std::string_view>> rows;
+    uint64_t values = 0;
+    for (const auto& [name, n] : s.values_without_recipe) {
+      rows.emplace_back(n, name);
+      values += n;
+    }
+    size_t shown = std::min(rows.size(), kSummaryFunctions);
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(shown), rows.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
+    std::string types;
+    for (size_t i = 0; i < shown; ++i) {
+      types += fmt::format("{}{} {}", i ? ", " : "", EscapeForTerminal(rows[i].second),
+                           rows[i].first);
+    }
+    if (rows.size() > shown) types += fmt::format(", and {} more types", rows.size() - shown);
+    out += fmt::format(
+        "\n  {} value{} printed by type and address only (struct types without a recipe: "
+        "other packages than the program's, unless a traced pointer leads to them, or over the "
+        "kernel's {}-recipe map): {}",
+        values, values == 1 ? "" : "s", int{GOTAP_IFACE_MAX_RECIPES}, types);
   }
   if (s.child_exit_status) {
     int st = *s.child_exit_status;

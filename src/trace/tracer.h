@@ -63,6 +63,9 @@ struct TraceSummary {
   // Functions of the plan none of whose calls were traced (name -> why): a site the kernel
   // refuses, found at plan time (TracedFunction::untraced) or at attach time.
   std::map<std::string, std::string> untraced_functions;
+  // Values of struct types printed by type and address only, by type (IfaceTypes'
+  // values_without_recipe): the kernel's recipe map had no room for their types.
+  std::map<std::string, uint64_t> values_without_recipe;
 };
 
 // Attaches, streams events into `sink` until a limit, a signal, the target's end or a failed
