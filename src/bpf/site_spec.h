@@ -18,12 +18,14 @@ namespace gotap::bpf {
 // nullopt for any other name.
 std::optional<int16_t> X86PtRegsOffset(std::string_view reg);
 
-// Where g, goid and stack.hi are for the sites of one binary.
+// Where g, goid and stack.hi are for the sites of one binary. The numbers are the binary's
+// (gobin::RuntimeModel and the register ABI, filled in by trace/plan.cc): this layer keeps no
+// Go fact of its own, so there are no defaults.
 struct GoroutineLayout {
   uint8_t g_source = GOTAP_G_REG;  // enum gotap_g_source
-  int16_t g_offset = 8;            // pt_regs offset of R14, or the fs_base offset (-8) for TLS
-  uint16_t goid_offset = 152;      // in runtime.g; Go-version dependent (go-internals.md §5)
-  uint16_t stack_hi_offset = 8;    // in runtime.g
+  int16_t g_offset = 0;            // pt_regs offset of g's register, or g's offset from fs_base
+  uint16_t goid_offset = 0;        // runtime.g.goid
+  uint16_t stack_hi_offset = 0;    // runtime.g.stack.hi
 };
 
 // `size` bytes (1, 2, 4, 8) of a register / of the stack at SP + sp_offset at the site.

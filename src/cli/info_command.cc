@@ -6,7 +6,6 @@
 #include "cli/app.h"
 #include "cli/commands.h"
 #include "cli/open_binary.h"
-#include "goroutines/layout.h"
 
 namespace gotap::cli {
 
@@ -16,12 +15,11 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   const auto& build = binary->build_info();
   std::string module = build ? build->main_module.path : "";
   if (module.empty() && build) module = build->main_path;
-  const gobin::GoidOffset& goid = binary->goid_offset();
-  const StatusOr<goroutines::RuntimeLayout> layout = goroutines::ResolveLayout(*binary);
+  const gobin::RuntimeModel& runtime = binary->runtime();
+  const gobin::GoidOffset& goid = runtime.goid();
+  const StatusOr<gobin::RuntimeLayout>& layout = runtime.layout();
   // Where the version tables disagree with what the binary says: warned once, never resolved.
-  std::vector<std::string> disagreements;
-  if (layout.ok()) disagreements = layout->disagreements;
-  if (std::string d = goid.Disagreement(); !d.empty()) disagreements.push_back(d);
+  const std::vector<std::string> disagreements = runtime.Disagreements();
   for (const std::string& d : disagreements) err << "gotap: warning: " << d << "\n";
 
   if (options.json) {
@@ -38,8 +36,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
         {"dwarf", binary->has_dwarf()},
         {"goid_offset", goid.offset},
         {"goid_offset_source", gobin::GoidSourceName(goid.source)},
-        {"runtime_layout_source",
-         layout.ok() ? goroutines::LayoutSourceName(layout->source) : nullptr},
+        {"runtime_layout_source", layout.ok() ? gobin::LayoutSourceName(layout->source) : nullptr},
         {"runtime_layout_table_check", layout.ok() ? layout->table_check : ""},
         {"runtime_layout_error", layout.ok() ? "" : layout.status().message()},
         {"version_table_disagreements", disagreements},
@@ -79,7 +76,7 @@ int RunInfo(const InfoOptions& options, std::ostream& out, std::ostream& err) {
   if (layout.ok()) {
     const std::string check = layout->table_check.empty() ? "" : "; " + layout->table_check;
     row("runtime.g/m layout:",
-        fmt::format("from {}{}", goroutines::LayoutSourceName(layout->source), check));
+        fmt::format("from {}{}", gobin::LayoutSourceName(layout->source), check));
   } else {
     row("runtime.g/m layout:", "unknown: " + EscapeForTerminal(layout.status().message()));
   }

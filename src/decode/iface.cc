@@ -32,7 +32,11 @@ gotap_iface_recipe ShapeRecipe::ToRecipe(uint16_t str_max, uint64_t ptr_type) co
   return r;
 }
 
-std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> v) {
+std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> go_version) {
+  return BuiltinShapes(gobin::StdLayoutsForVersion(go_version));
+}
+
+std::vector<ShapeRecipe> BuiltinShapes(const gobin::StdLayouts& l) {
   std::vector<ShapeRecipe> out;
   auto add = [&](Shape shape, std::string name, uint16_t copy_len, std::vector<uint16_t> strings,
                  std::vector<uint16_t> children, uint8_t eface = 0) -> ShapeRecipe& {
@@ -47,12 +51,12 @@ std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> v) {
     return out.back();
   };
   // Errors: layouts unchanged since Go 1.13 (errorString{s}, wrapError{msg, err},
-  // PathError{Op, Path, Err}, SyscallError{Syscall, Err}, OpError{Op, Net, Source, Addr, Err}).
+  // PathError{Op, Path, Err}, SyscallError{Syscall, Err}, OpError{Op, Net, Source, Addr, Err});
+  // PathError's package is the release's (gobin/std_layouts.h).
   add(Shape::kErrorString, "*errors.errorString", 16, {0}, {});
   add(Shape::kWrapError, "*fmt.wrapError", 32, {0}, {16});
   add(Shape::kWrapErrors, "*fmt.wrapErrors", 16, {0}, {});
-  add(Shape::kPathError, v >= std::pair{1, 16} ? "*fs.PathError" : "*os.PathError", 48, {0, 16},
-      {32});
+  add(Shape::kPathError, l.path_error_type, 48, {0, 16}, {32});
   add(Shape::kSyscallError, "*os.SyscallError", 32, {0}, {16});
   // Children: Source, Addr, Err.
   add(Shape::kOpError, "*net.OpError", 80, {0, 16}, {32, 48, 64});
@@ -62,41 +66,35 @@ std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> v) {
   add(Shape::kDeadlineExceeded, "context.deadlineExceededError", 0, {}, {});
 
   // Contexts (go-internals.md §7). Every one holds its parent at offset 0.
-  uint16_t err_at = v >= std::pair{1, 17} ? 48 : 40;
-  uint16_t cancel_size = v >= std::pair{1, 20} ? 80 : v >= std::pair{1, 17} ? 64 : 56;
-  uint16_t deadline_at = v >= std::pair{1, 20} ? 88 : v >= std::pair{1, 17} ? 72 : 64;
-  // Since Go 1.25 (⚠ release not pinned) cancelCtx.err is an atomic.Value: an eface.
-  uint8_t err_eface = v >= std::pair{1, 25} ? 2 : 0;
-  add(Shape::kValueCtx, "*context.valueCtx", 48, {}, {0, 16, 32}, 0b110);
-  // Since Go 1.20 a cause (WithCancelCause, WithDeadlineCause) follows err: an error.
-  const bool has_cause = v >= std::pair{1, 20};
-  std::vector<uint16_t> cancel_children = {0, err_at};
-  if (has_cause) cancel_children.push_back(static_cast<uint16_t>(err_at + 16));
+  const uint8_t err_eface = l.cancel_err_is_eface ? 2 : 0;  // child 1, err
+  add(Shape::kValueCtx, "*context.valueCtx", l.value_ctx_size, {}, {0, 16, 32}, 0b110);
+  std::vector<uint16_t> cancel_children = {0, l.cancel_err_at};
+  if (l.cancel_has_cause) cancel_children.push_back(static_cast<uint16_t>(l.cancel_err_at + 16));
   auto cancel_like = [&](ShapeRecipe& r) {
     r.err_child = 1;
-    if (has_cause) r.cause_child = 2;
+    if (l.cancel_has_cause) r.cause_child = 2;
   };
   cancel_like(
-      add(Shape::kCancelCtx, "*context.cancelCtx", cancel_size, {}, cancel_children, err_eface));
-  if (v.first == 1 && v.second == 20) {
-    // Go 1.20 only: timerCtx{*cancelCtx; timer; deadline} (read from the type data of a
-    // go1.20.12 binary; go-internals.md §7 lists it by value).
-    add(Shape::kTimerCtx, "*context.timerCtx", 40, {}, {0});
-    out.back().deadline_at = 16;
+      add(Shape::kCancelCtx, "*context.cancelCtx", l.cancel_size, {}, cancel_children, err_eface));
+  if (l.timer_points_to_cancel) {
+    add(Shape::kTimerCtx, "*context.timerCtx", l.timer_ptr_size, {}, {0});
+    out.back().deadline_at = l.timer_ptr_deadline_at;
     out.back().child_ptr = 1;
     out.back().child_ptr_type = "*context.cancelCtx";
   } else {
-    add(Shape::kTimerCtx, "*context.timerCtx", deadline_at + 24, {}, cancel_children, err_eface);
-    out.back().deadline_at = deadline_at;
+    // time.Time {wall, ext, loc} ends the copy.
+    add(Shape::kTimerCtx, "*context.timerCtx", l.timer_deadline_at + 24, {}, cancel_children,
+        err_eface);
+    out.back().deadline_at = l.timer_deadline_at;
     cancel_like(out.back());
   }
-  if (v >= std::pair{1, 21}) {
+  if (l.has_go121_contexts) {
     add(Shape::kBackgroundCtx, "context.backgroundCtx", 0, {}, {});
     add(Shape::kTodoCtx, "context.todoCtx", 0, {}, {});
-    add(Shape::kWithoutCancelCtx, "context.withoutCancelCtx", 16, {}, {0});
-    cancel_like(add(Shape::kAfterFuncCtx, "*context.afterFuncCtx", cancel_size, {}, cancel_children,
-                    err_eface));
-    add(Shape::kStopCtx, "context.stopCtx", 24, {}, {0});
+    add(Shape::kWithoutCancelCtx, "context.withoutCancelCtx", l.without_cancel_size, {}, {0});
+    cancel_like(add(Shape::kAfterFuncCtx, "*context.afterFuncCtx", l.cancel_size, {},
+                    cancel_children, err_eface));
+    add(Shape::kStopCtx, "context.stopCtx", l.stop_ctx_size, {}, {0});
   } else {
     add(Shape::kEmptyCtx, "*context.emptyCtx", 0, {}, {}).ident_vars = {"context.background",
                                                                         "context.todo"};

@@ -1,7 +1,7 @@
 // Interface values as the BPF program walked them (bpf/iface_intf.h): each node's dynamic type,
 // the bytes copied behind it, its strings and its nested interfaces; and the built-in "shapes"
 // gotap knows how to lay out without DWARF: errors from the standard library and the context
-// package's types, per Go version (go-internals.md §7).
+// package's types, from their layouts per Go version (gobin/std_layouts.h, go-internals.md §7).
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,8 @@
 
 #include "base/byte_reader.h"
 #include "bpf/gotap_intf.h"
+#include "gobin/std_layouts.h"
+#include "gobin/type_layout.h"
 
 namespace gotap::decode {
 
@@ -82,16 +84,32 @@ struct ShapeRecipe {
   gotap_iface_recipe ToRecipe(uint16_t str_max, uint64_t child_ptr_type = 0) const;
 };
 
-// The shapes for a Go release {1, minor}.
+// The shapes for these layouts (a binary's: gobin::RuntimeModel::std_layouts()).
+std::vector<ShapeRecipe> BuiltinShapes(const gobin::StdLayouts& layouts);
+// The shapes for a Go release {1, minor}: gobin::StdLayoutsForVersion's.
 std::vector<ShapeRecipe> BuiltinShapes(std::pair<int, int> go_version);
 
-// Runtime kind numbers (the low 5 bits of _type.kind, as gobin::GoKind), repeated here so that
-// decode does not depend on the binary model.
+// The runtime kind numbers decode compares IfaceType::kind and RecipeField::kind with: bytes of
+// gobin::GoKind (gobin/type_layout.h), their one home.
 struct RtKind {
-  static constexpr uint8_t kBool = 1, kInt = 2, kInt64 = 6, kUint = 7, kUint64 = 11, kUintptr = 12,
-                           kFloat32 = 13, kFloat64 = 14, kArray = 17, kChan = 18, kFunc = 19,
-                           kInterface = 20, kMap = 21, kPointer = 22, kSlice = 23, kString = 24,
-                           kStruct = 25, kUnsafePointer = 26;
+  static constexpr uint8_t kBool = gobin::KindByte(gobin::GoKind::kBool);
+  static constexpr uint8_t kInt = gobin::KindByte(gobin::GoKind::kInt);
+  static constexpr uint8_t kInt64 = gobin::KindByte(gobin::GoKind::kInt64);
+  static constexpr uint8_t kUint = gobin::KindByte(gobin::GoKind::kUint);
+  static constexpr uint8_t kUint64 = gobin::KindByte(gobin::GoKind::kUint64);
+  static constexpr uint8_t kUintptr = gobin::KindByte(gobin::GoKind::kUintptr);
+  static constexpr uint8_t kFloat32 = gobin::KindByte(gobin::GoKind::kFloat32);
+  static constexpr uint8_t kFloat64 = gobin::KindByte(gobin::GoKind::kFloat64);
+  static constexpr uint8_t kArray = gobin::KindByte(gobin::GoKind::kArray);
+  static constexpr uint8_t kChan = gobin::KindByte(gobin::GoKind::kChan);
+  static constexpr uint8_t kFunc = gobin::KindByte(gobin::GoKind::kFunc);
+  static constexpr uint8_t kInterface = gobin::KindByte(gobin::GoKind::kInterface);
+  static constexpr uint8_t kMap = gobin::KindByte(gobin::GoKind::kMap);
+  static constexpr uint8_t kPointer = gobin::KindByte(gobin::GoKind::kPointer);
+  static constexpr uint8_t kSlice = gobin::KindByte(gobin::GoKind::kSlice);
+  static constexpr uint8_t kString = gobin::KindByte(gobin::GoKind::kString);
+  static constexpr uint8_t kStruct = gobin::KindByte(gobin::GoKind::kStruct);
+  static constexpr uint8_t kUnsafePointer = gobin::KindByte(gobin::GoKind::kUnsafePointer);
 };
 
 // What userspace knows about a runtime type address.

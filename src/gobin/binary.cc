@@ -5,11 +5,8 @@
 
 #include <map>
 
-#include "arch/arg_load_tracker.h"
 #include "gobin/build_version.h"
 #include "gobin/locate.h"
-#include "gobin/runtime_structs.h"
-#include "gobin/version_tables.h"
 
 namespace gotap::gobin {
 
@@ -131,41 +128,9 @@ const char* Binary::go_version_source() const {
   return "pclntab format";
 }
 
-const GoidOffset& Binary::goid_offset() const {
-  if (!goid_offset_) goid_offset_ = ResolveGoidOffset();
-  return *goid_offset_;
-}
-
-GoidOffset Binary::ResolveGoidOffset() const {
-  GoidOffset goid;
-  goid.go_version = go_major_minor();
-  if (!VersionTablesDisabled()) goid.table_offset = GoidOffsetForVersion(goid.go_version);
-  if (auto info = dwarf(); info.ok()) {
-    if (auto offset = (*info)->MemberOffset("runtime.g", "goid")) {
-      goid.offset = *offset;
-      goid.source = GoidSource::kDwarf;
-      return goid;
-    }
-  }
-  if (std::optional<uint64_t> from_code = GoidOffsetFromCode()) {
-    goid.offset = *from_code;
-    goid.source = GoidSource::kCode;
-    return goid;
-  }
-  if (auto from_types = RuntimeStructs::Find(*this).GField("goid"); from_types.ok()) {
-    goid.offset = *from_types;
-    goid.source = GoidSource::kTypeData;
-    return goid;
-  }
-  if (goid.table_offset) {
-    goid.offset = *goid.table_offset;
-    goid.source = GoidSource::kVersionTable;
-    return goid;
-  }
-  // The offset of every Go release but 1.23-1.24; reported as "none", never as derived.
-  goid.offset = 152;
-  goid.source = GoidSource::kNone;
-  return goid;
+const RuntimeModel& Binary::runtime() const {
+  if (!runtime_) runtime_.emplace(RuntimeModel::Derive(*this));
+  return *runtime_;
 }
 
 StatusOr<const dwarf::DwarfInfo*> Binary::dwarf() const {
@@ -179,30 +144,6 @@ StatusOr<const dwarf::DwarfInfo*> Binary::dwarf() const {
   }
   if (!dwarf_->ok()) return dwarf_->status();
   return &dwarf_->value();
-}
-
-std::optional<uint64_t> Binary::GoidOffsetFromCode() const {
-  // runtime.goroutineheader starts with print("goroutine ", gp.goid, ...): the value passed to
-  // the first runtime.printint (goid is int64 up to Go 1.19) or printuint (uint64 since 1.20)
-  // is loaded from gp at the goid offset.
-  auto header = FindFunctions("runtime.goroutineheader");
-  if (header.empty()) return std::nullopt;
-  arch::ArgLoadQuery query;
-  query.arch = arch();
-  query.register_abi = abi_ == Abi::kRegister;
-  query.entry = header[0]->entry;
-  auto code = Code(*header[0]);
-  if (!code) return std::nullopt;
-  query.code = *code;
-  for (const char* callee : {"runtime.printint", "runtime.printuint"}) {
-    for (const FuncRecord* f : FindFunctions(callee)) query.callees.insert(f->entry);
-  }
-  std::optional<int64_t> displacement = arch::FindFirstArgumentLoad(query);
-  // runtime.g's goid has sat between 0x80 and 0x100 in every release; anything else is a misread.
-  if (!displacement || *displacement < 0x80 || *displacement > 0x100 || *displacement % 8 != 0) {
-    return std::nullopt;
-  }
-  return static_cast<uint64_t>(*displacement);
 }
 
 void Binary::FindAbiWrappers() {

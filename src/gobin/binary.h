@@ -1,6 +1,7 @@
 // gobin::Binary — the model of one Go executable, built without running it: build info,
-// every function from pclntab (also in stripped binaries), ABI, goid offset, and, when present,
-// symbols and DWARF. Binary analysis runs unprivileged and never touches BPF.
+// every function from pclntab (also in stripped binaries), ABI, symbols and DWARF when present,
+// and the model of its Go runtime (runtime_model.h). Binary analysis runs unprivileged and never
+// touches BPF.
 #pragma once
 
 #include <memory>
@@ -22,6 +23,7 @@
 #include "gobin/inline_tree.h"
 #include "gobin/moduledata.h"
 #include "gobin/pclntab.h"
+#include "gobin/runtime_model.h"
 
 namespace gotap::gobin {
 
@@ -69,9 +71,12 @@ class Binary {
   bool has_dwarf() const { return has_dwarf_; }
   // Parsed DWARF, loaded on first use (not thread-safe). kNotFound when there is none.
   StatusOr<const dwarf::DwarfInfo*> dwarf() const;
-  // From DWARF when present, else from the runtime's code, else from its type data, else the
-  // per-version table (unless the tables are disabled, version_tables.h); computed on first use.
-  const GoidOffset& goid_offset() const;
+  // The Go runtime's own facts (g/m layout, goid, stack bounds, TLS slot, type descriptors),
+  // derived from this binary on first use (not thread-safe).
+  const RuntimeModel& runtime() const;
+  // runtime().goid(): from DWARF when present, else from the runtime's code, else from its type
+  // data, else the per-version table (unless the tables are disabled, version_tables.h).
+  const GoidOffset& goid_offset() const { return runtime().goid(); }
 
   const std::vector<FuncRecord>& functions() const { return pclntab_->functions(); }
   // The function's full Go name. pclntab (Go >= 1.18) abbreviates type arguments to `[...]`
@@ -99,8 +104,6 @@ class Binary {
  private:
   Binary() = default;
   Status Load(Bytes bytes);
-  GoidOffset ResolveGoidOffset() const;
-  std::optional<uint64_t> GoidOffsetFromCode() const;
   void FindAbiWrappers();
   void RecoverGenericNames();
 
@@ -116,7 +119,7 @@ class Binary {
   std::optional<Moduledata> moduledata_;
   Abi abi_ = Abi::kRegister;
   bool has_dwarf_ = false;
-  mutable std::optional<GoidOffset> goid_offset_;
+  mutable std::optional<RuntimeModel> runtime_;
   mutable std::optional<StatusOr<dwarf::DwarfInfo>> dwarf_;
   uint8_t wrapper_func_id_ = 0;    // 0: no wrappers identified
   std::vector<uint32_t> by_name_;  // indices into functions(), sorted by name then entry

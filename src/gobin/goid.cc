@@ -20,13 +20,6 @@ const char* GoidSourceName(GoidSource source) {
   return "?";
 }
 
-std::optional<uint64_t> GoidOffsetForVersion(std::pair<int, int> v) {
-  if (v.first != 1 || v.second < 9) return std::nullopt;
-  if (v.second <= 22) return 152;
-  if (v.second <= 24) return 160;
-  return 152;
-}
-
 std::string GoidOffset::ToString() const {
   return fmt::format("{} ({})", offset, GoidSourceName(source));
 }

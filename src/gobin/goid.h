@@ -12,7 +12,7 @@ enum class GoidSource {
   kDwarf,         // runtime.g's `goid` member in the binary's DWARF
   kCode,          // decoded from the binary's own runtime code (runtime.goroutineheader)
   kTypeData,      // runtime.g's `goid` field in the runtime's type descriptors (runtime_structs.h)
-  kVersionTable,  // the per-Go-version table below: used only when none of the above works
+  kVersionTable,  // the per-Go-version table (runtime_layout.h): when none of the above works
   kNone,          // nothing worked (tables disabled or no entry): `offset` is an unchecked guess
 };
 // "dwarf", "code", "type-data", "version-table", "none"
@@ -30,9 +30,5 @@ struct GoidOffset {
   // the table agrees, has no entry, or is the source.
   std::string Disagreement() const;
 };
-
-// The goid offset of runtime.g for Go {major, minor} on amd64/arm64: 152 for 1.9-1.22, 160 for
-// 1.23-1.24 (g.syscallbp added), 152 again from 1.25 (gobuf.ret removed). nullopt before 1.9.
-std::optional<uint64_t> GoidOffsetForVersion(std::pair<int, int> go_version);
 
 }  // namespace gotap::gobin

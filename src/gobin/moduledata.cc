@@ -7,11 +7,8 @@
 namespace gotap::gobin {
 namespace {
 
-// Field offsets for Go >= 1.16 (pcHeader-based layout). text stays at 176 from 1.16 on; the
-// field after gcbss, `types`, moves by 16 in Go 1.20 when covctrs/ecovctrs were added before it.
+// text stays at 176 from Go 1.16 on (pcHeader-based layout).
 constexpr uint64_t kTextOffset = 176;
-constexpr uint64_t kTypesOffset118 = 280;
-constexpr uint64_t kTypesOffset120 = 296;
 
 // Go 1.27 (runtime/symtab.go) writes `types, typedesclen, etypes, itaboffset, itabsize, rodata,
 // gofunc` where Go 1.20-1.26 wrote `types, etypes, rodata, gofunc`. The word after `types` tells
@@ -39,7 +36,17 @@ bool PlausibleFuncdataBase(const elf::ElfFile& elf, uint64_t vaddr) {
   return false;
 }
 
+bool IsGo120Layout(PclntabVersion version, std::pair<int, int> go_version) {
+  return version == PclntabVersion::kGo120 || go_version >= std::pair<int, int>{1, 20};
+}
+
 }  // namespace
+
+uint64_t ModuledataTypesOffset(PclntabVersion version, std::pair<int, int> go_version) {
+  if (IsGo120Layout(version, go_version)) return 296;
+  if (version == PclntabVersion::kGo12 && go_version < std::pair<int, int>{1, 16}) return 200;
+  return 280;
+}
 
 std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, const TableLocation& where,
                                          PclntabVersion version, std::pair<int, int> go_version) {
@@ -49,8 +56,8 @@ std::optional<Moduledata> ReadModuledata(const elf::ElfFile& elf, const TableLoc
   auto word = [&](uint64_t offset) { return ReadLinkTimeWord(elf, where.vaddr + offset); };
   md.text = word(kTextOffset);
   if (version == PclntabVersion::kGo116) return md;
-  bool go120 = version == PclntabVersion::kGo120 || go_version >= std::pair<int, int>{1, 20};
-  uint64_t types_at = go120 ? kTypesOffset120 : kTypesOffset118;
+  const bool go120 = IsGo120Layout(version, go_version);
+  const uint64_t types_at = ModuledataTypesOffset(version, go_version);
   md.types = word(types_at);
   if (!md.types || *md.types == 0) return md;
   if (go120) {

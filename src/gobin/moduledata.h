@@ -35,6 +35,11 @@ struct Moduledata {
   std::optional<TypeDescriptorRuns> runs;
 };
 
+// The offset of moduledata.types, after the pclntab slices and the section bounds: 200 for Go
+// 1.2-1.15 tables, 280 for 1.16-1.19, 296 from 1.20 (covctrs/ecovctrs added before it).
+// `go_version` as for ReadModuledata.
+uint64_t ModuledataTypesOffset(PclntabVersion version, std::pair<int, int> go_version);
+
 // The fields of the moduledata at `where` (see LocateModuledata). `go_version` is {major, minor}
 // from build info, or {0, 0} if unknown (then the pclntab version decides between layouts). The
 // Go 1.27 layout is recognised from the bytes. nullopt for Go 1.2-1.15 tables (layout unneeded).

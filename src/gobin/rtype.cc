@@ -6,22 +6,9 @@
 namespace gotap::gobin {
 namespace {
 
-// runtime._type (abi.Type) field offsets, the same in every Go release since 1.14 (§6.3).
-constexpr uint64_t kTypeSize = 48;
-constexpr uint64_t kSizeAt = 0, kTflagAt = 20, kKindAt = 23, kStrAt = 40;
-constexpr uint64_t kPtrElemAt = kTypeSize;  // ptrtype: _type, then elem *_type
-constexpr uint64_t kItabTypeAt = 8;
-constexpr uint8_t kTflagExtraStar = 1 << 1, kTflagDirectIface = 1 << 5;
-constexpr uint8_t kKindMask = 0x1f, kKindDirectIface = 1 << 5;
+constexpr const TypeDescriptorLayout& kT = kTypeDescriptor;
 // A name longer than this is not a type name we print.
 constexpr uint64_t kMaxNameLength = 4096;
-
-// Offset of moduledata.types (§3.5): after the pclntab slices and the section bounds.
-uint64_t TypesFieldOffset(std::pair<int, int> v) {
-  if (v < std::pair{1, 16}) return 200;
-  if (v < std::pair{1, 20}) return 280;
-  return 296;
-}
 
 }  // namespace
 
@@ -56,7 +43,7 @@ StatusOr<RuntimeTypes> RuntimeTypes::Load(const Binary& binary) {
   }
   const std::optional<TableLocation>& loc = binary.moduledata_location();
   if (!loc) return NotFound("runtime.moduledata not found: no type information");
-  uint64_t at = loc->vaddr + TypesFieldOffset(v);
+  uint64_t at = loc->vaddr + ModuledataTypesOffset(binary.pclntab().version(), v);
   auto types = ReadLinkTimeWord(elf, at), etypes = ReadLinkTimeWord(elf, at + 8);
   if (!types || !etypes || *types == 0 || *etypes <= *types) {
     return Malformed("moduledata at {:#x} has no plausible types range", loc->vaddr);
@@ -65,31 +52,29 @@ StatusOr<RuntimeTypes> RuntimeTypes::Load(const Binary& binary) {
 }
 
 std::optional<RuntimeType> RuntimeTypes::TypeAt(uint64_t vaddr) const {
-  if (vaddr < types_ || vaddr >= etypes_ || etypes_ - vaddr < kTypeSize) return std::nullopt;
-  auto bytes = elf_->ReadVaddr(vaddr, kTypeSize);
+  if (vaddr < types_ || vaddr >= etypes_ || etypes_ - vaddr < kT.header_size) return std::nullopt;
+  auto bytes = elf_->ReadVaddr(vaddr, kT.header_size);
   if (!bytes) return std::nullopt;
   ByteReader r(*bytes);
   RuntimeType t;
   t.vaddr = vaddr;
-  t.size = *r.U64(kSizeAt);
-  t.tflag = *r.U8(kTflagAt);
-  uint8_t kind = *r.U8(kKindAt);
-  t.kind = static_cast<GoKind>(kind & kKindMask);
-  // Go <= 1.25 flags direct interface values in the kind byte, Go >= 1.26 in tflag (the same
-  // bit, unused by the other field in either era).
-  t.direct_iface = (kind & kKindDirectIface) || (t.tflag & kTflagDirectIface);
+  t.size = *r.U64(kT.size_at);
+  t.tflag = *r.U8(kT.tflag_at);
+  uint8_t kind = *r.U8(kT.kind_at);
+  t.kind = static_cast<GoKind>(kind & kT.kind_mask);
+  t.direct_iface = (kind & kT.kind_direct_iface) || (t.tflag & kT.tflag_direct_iface);
   if (t.kind > GoKind::kUnsafePointer) return std::nullopt;
-  int32_t str = static_cast<int32_t>(*r.U32(kStrAt));
+  int32_t str = static_cast<int32_t>(*r.U32(kT.str_at));
   uint64_t name_at = types_ + static_cast<uint64_t>(static_cast<int64_t>(str));
   if (name_at < types_ || name_at >= etypes_) return std::nullopt;
   auto name_bytes = elf_->ReadVaddrToSegmentEnd(name_at);
   if (!name_bytes) return std::nullopt;
   auto name = DecodeRuntimeName(*name_bytes, go_minor_ >= 17);
   if (!name) return std::nullopt;
-  if ((t.tflag & kTflagExtraStar) && !name->empty() && (*name)[0] == '*') name->erase(0, 1);
+  if ((t.tflag & kT.tflag_extra_star) && !name->empty() && (*name)[0] == '*') name->erase(0, 1);
   t.name = std::move(*name);
   if (t.kind == GoKind::kPointer) {
-    if (auto elem = ReadLinkTimeWord(*elf_, vaddr + kPtrElemAt); elem && *elem != 0) t.elem = *elem;
+    if (auto elem = ReadLinkTimeWord(*elf_, vaddr + kT.elem_at); elem && *elem != 0) t.elem = *elem;
   }
   return t;
 }
@@ -97,15 +82,15 @@ std::optional<RuntimeType> RuntimeTypes::TypeAt(uint64_t vaddr) const {
 std::optional<std::vector<StructField>> RuntimeTypes::Fields(uint64_t vaddr) const {
   // structtype: _type, pkgPath name (a pointer), fields []structfield{name *byte, typ *_type,
   // offset uintptr}; before Go 1.19 `offset` was offsetAnon = offset<<1 | embedded.
-  constexpr uint64_t kFieldsAt = kTypeSize + 8, kFieldSize = 24, kMaxFields = 1024;
+  constexpr uint64_t kMaxFields = 1024;
   auto t = TypeAt(vaddr);
   if (!t || t->kind != GoKind::kStruct) return std::nullopt;
-  auto data = ReadLinkTimeWord(*elf_, vaddr + kFieldsAt);
-  auto len = ReadLinkTimeWord(*elf_, vaddr + kFieldsAt + 8);
+  auto data = ReadLinkTimeWord(*elf_, vaddr + kT.struct_fields_at);
+  auto len = ReadLinkTimeWord(*elf_, vaddr + kT.struct_fields_at + 8);
   if (!data || !len || *len > kMaxFields) return std::nullopt;
   std::vector<StructField> fields;
   for (uint64_t i = 0; i < *len; ++i) {
-    uint64_t at = *data + i * kFieldSize;
+    uint64_t at = *data + i * kT.struct_field_size;
     auto name_ptr = ReadLinkTimeWord(*elf_, at);
     auto type = ReadLinkTimeWord(*elf_, at + 8);
     auto offset = ReadLinkTimeWord(*elf_, at + 16);
@@ -120,7 +105,7 @@ std::optional<std::vector<StructField>> RuntimeTypes::Fields(uint64_t vaddr) con
 }
 
 std::optional<uint64_t> RuntimeTypes::ItabType(uint64_t itab_vaddr) const {
-  return ReadLinkTimeWord(*elf_, itab_vaddr + kItabTypeAt);
+  return ReadLinkTimeWord(*elf_, itab_vaddr + kT.itab_type_at);
 }
 
 std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::string>& names) const {
@@ -145,14 +130,13 @@ std::map<std::string, uint64_t> RuntimeTypes::FindTypes(const std::set<std::stri
 std::optional<std::string> RuntimeTypes::PkgPath(uint64_t vaddr) const {
   // The uncommon type follows the kind's own struct: structtype {_type, pkgPath name, fields
   // slice} is 80 bytes, ptrtype {_type, elem} 56. Its first field is a nameOff (from types).
-  constexpr uint8_t kTflagUncommon = 1;
   auto t = TypeAt(vaddr);
-  if (!t || !(t->tflag & kTflagUncommon)) return std::nullopt;
+  if (!t || !(t->tflag & kT.tflag_uncommon)) return std::nullopt;
   uint64_t uncommon_at = 0;
   if (t->kind == GoKind::kStruct) {
-    uncommon_at = vaddr + kTypeSize + 32;
+    uncommon_at = vaddr + kT.struct_uncommon_at;
   } else if (t->kind == GoKind::kPointer) {
-    uncommon_at = vaddr + kTypeSize + 8;
+    uncommon_at = vaddr + kT.ptr_uncommon_at;
   } else {
     return std::nullopt;
   }
@@ -171,13 +155,12 @@ std::optional<uint64_t> RuntimeTypes::InterfaceMethodCount(uint64_t vaddr) const
   // interfacetype: _type, pkgpath name, mhdr []imethod (its length at +64).
   auto t = TypeAt(vaddr);
   if (!t || t->kind != GoKind::kInterface) return std::nullopt;
-  return ReadLinkTimeWord(*elf_, vaddr + kTypeSize + 16);
+  return ReadLinkTimeWord(*elf_, vaddr + kT.interface_method_count_at);
 }
 
 std::optional<uint64_t> RuntimeTypes::PtrToThis(uint64_t vaddr) const {
-  constexpr uint64_t kPtrToThisAt = 44;  // a typeOff (from types); 0: none
-  if (vaddr < types_ || vaddr >= etypes_ || etypes_ - vaddr < kTypeSize) return std::nullopt;
-  auto bytes = elf_->ReadVaddr(vaddr + kPtrToThisAt, 4);
+  if (vaddr < types_ || vaddr >= etypes_ || etypes_ - vaddr < kT.header_size) return std::nullopt;
+  auto bytes = elf_->ReadVaddr(vaddr + kT.ptr_to_this_at, 4);
   if (!bytes) return std::nullopt;
   int32_t off = static_cast<int32_t>(*ByteReader(*bytes).U32(0));
   if (off <= 0 || types_ + static_cast<uint64_t>(off) >= etypes_) return std::nullopt;
@@ -205,10 +188,10 @@ std::optional<uint64_t> RuntimeTypes::Elem(uint64_t vaddr) const {
     case GoKind::kSlice:
     case GoKind::kArray:
     case GoKind::kChan:
-      at = vaddr + kTypeSize;
+      at = vaddr + kT.elem_at;
       break;
     case GoKind::kMap:
-      at = vaddr + kTypeSize + 8;
+      at = vaddr + kT.map_elem_at;
       break;
     default:
       return std::nullopt;
@@ -221,7 +204,7 @@ std::optional<uint64_t> RuntimeTypes::Elem(uint64_t vaddr) const {
 std::optional<uint64_t> RuntimeTypes::MapKey(uint64_t vaddr) const {
   auto t = TypeAt(vaddr);
   if (!t || t->kind != GoKind::kMap) return std::nullopt;
-  auto key = ReadLinkTimeWord(*elf_, vaddr + kTypeSize);
+  auto key = ReadLinkTimeWord(*elf_, vaddr + kT.map_key_at);
   if (!key || *key < types_ || *key >= etypes_) return std::nullopt;
   return key;
 }
@@ -229,7 +212,7 @@ std::optional<uint64_t> RuntimeTypes::MapKey(uint64_t vaddr) const {
 std::optional<uint64_t> RuntimeTypes::ArrayLength(uint64_t vaddr) const {
   auto t = TypeAt(vaddr);
   if (!t || t->kind != GoKind::kArray) return std::nullopt;
-  return ReadLinkTimeWord(*elf_, vaddr + kTypeSize + 16);
+  return ReadLinkTimeWord(*elf_, vaddr + kT.array_len_at);
 }
 
 std::vector<uint64_t> RuntimeTypes::LinkedTypes(size_t limit) const {

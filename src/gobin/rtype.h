@@ -18,41 +18,11 @@
 #include "base/byte_reader.h"
 #include "elf/elf_file.h"
 #include "gobin/moduledata.h"
+#include "gobin/type_layout.h"
 
 namespace gotap::gobin {
 
 class Binary;
-
-// Runtime kind numbers (low 5 bits of _type.kind), go-internals.md §6.3.
-enum class GoKind : uint8_t {
-  kInvalid = 0,
-  kBool = 1,
-  kInt = 2,
-  kInt8,
-  kInt16,
-  kInt32,
-  kInt64,
-  kUint,
-  kUint8,
-  kUint16,
-  kUint32,
-  kUint64,
-  kUintptr,
-  kFloat32,
-  kFloat64,
-  kComplex64,
-  kComplex128,
-  kArray,
-  kChan,
-  kFunc,
-  kInterface,
-  kMap,
-  kPointer,
-  kSlice,
-  kString,
-  kStruct,
-  kUnsafePointer = 26,
-};
 
 struct RuntimeType {
   uint64_t vaddr = 0;

@@ -9,10 +9,9 @@ namespace gotap::gobin {
 namespace {
 
 constexpr uint64_t kPtrSize = 8;
-constexpr uint64_t kTypeSize = 48;  // abi.Type
-constexpr uint8_t kTflagUncommon = 1;
-constexpr uint64_t kUncommonSize = 16, kMethodSize = 16;  // abi.UncommonType, abi.Method
-constexpr uint64_t kImethodSize = 8, kStructFieldSize = 24;
+constexpr uint64_t kTypeSize = kTypeDescriptor.header_size;  // abi.Type
+constexpr uint64_t kUncommonSize = 16, kMethodSize = 16;     // abi.UncommonType, abi.Method
+constexpr uint64_t kImethodSize = 8;
 constexpr uint64_t kItabSize = 32;  // abi.ITab with one Fun word
 // More than any real descriptor: struct fields, methods and func parameters are bounded by it.
 constexpr uint64_t kMaxTrailing = 1 << 16;
@@ -53,16 +52,16 @@ std::optional<uint64_t> RuntimeTypes::DescriptorSize(uint64_t vaddr) const {
     }
     case GoKind::kInterface: {  // PkgPath, Methods []Imethod
       base += 32;
-      auto n = count(kTypeSize + 16);
+      auto n = count(kTypeDescriptor.interface_method_count_at);
       if (!n || *n > kMaxTrailing) return std::nullopt;
       trailing = *n * kImethodSize;
       break;
     }
     case GoKind::kStruct: {  // PkgPath, Fields []StructField
       base += 32;
-      auto n = count(kTypeSize + 16);
+      auto n = count(kTypeDescriptor.struct_fields_at + 8);  // the slice's length
       if (!n || *n > kMaxTrailing) return std::nullopt;
-      trailing = *n * kStructFieldSize;
+      trailing = *n * kTypeDescriptor.struct_field_size;
       break;
     }
     case GoKind::kMap:  // Key, Elem, Group, Hasher, GroupSize, 5 offsets/strides, Flags
@@ -74,7 +73,7 @@ std::optional<uint64_t> RuntimeTypes::DescriptorSize(uint64_t vaddr) const {
       break;
   }
   uint64_t size = base + trailing;
-  if (t->tflag & kTflagUncommon) {
+  if (t->tflag & kTypeDescriptor.tflag_uncommon) {
     auto bytes = elf_->ReadVaddr(vaddr + base, kUncommonSize);
     if (!bytes) return std::nullopt;
     size += kUncommonSize + uint64_t{*ByteReader(*bytes).U16(4)} * kMethodSize;

@@ -54,7 +54,7 @@ struct Fields {
   std::optional<int64_t> parent_goid;
 };
 
-std::optional<Fields> Decode(const std::vector<uint8_t>& block, const GLayout& l) {
+std::optional<Fields> Decode(const std::vector<uint8_t>& block, const gobin::GLayout& l) {
   ByteReader r(block);
   auto u64 = [&](uint64_t at) { return r.U64(at); };
   auto status = r.U32(l.atomicstatus);
@@ -122,7 +122,7 @@ StatusOr<GoroutineReader> GoroutineReader::Create(const gobin::Binary& binary, u
   ASSIGN_OR_RETURN(gobin::Symbolizer symbolizer, gobin::Symbolizer::Create(binary));
   GoroutineReader reader(binary, std::move(symbolizer));
   reader.load_bias_ = load_bias;
-  ASSIGN_OR_RETURN(reader.layout_, ResolveLayout(binary));
+  ASSIGN_OR_RETURN(reader.layout_, binary.runtime().layout());
   ASSIGN_OR_RETURN(reader.allgs_, LocateAllgs(binary));
   reader.wait_reasons_ = ResolveWaitReasons(binary);
   return reader;
@@ -183,7 +183,7 @@ StatusOr<Snapshot> GoroutineReader::Read(const proc::ProcessMemory& memory, bool
         data, std::span(reinterpret_cast<uint8_t*>(pointers.data()), len * sizeof(uint64_t))));
   }
   std::erase(pointers, 0);
-  const GLayout& l = layout_.g;
+  const gobin::GLayout& l = layout_.g;
   std::vector<std::vector<uint8_t>> first, second;
   RETURN_IF_ERROR(ReadBlocks(memory, pointers, l.ReadSize(), &first));
 

@@ -12,9 +12,9 @@
 
 #include "base/status.h"
 #include "gobin/binary.h"
+#include "gobin/runtime_layout.h"
 #include "gobin/symbolizer.h"
 #include "goroutines/allgs.h"
-#include "goroutines/layout.h"
 #include "goroutines/status_names.h"
 #include "proc/process_memory.h"
 
@@ -83,7 +83,7 @@ class GoroutineReader {
   // function is then the start function.
   StatusOr<Snapshot> Read(const proc::ProcessMemory& memory, bool unwind) const;
 
-  const RuntimeLayout& layout() const { return layout_; }
+  const gobin::RuntimeLayout& layout() const { return layout_; }
   const WaitReasons& wait_reasons() const { return wait_reasons_; }
   const AllgsLocation& allgs() const { return allgs_; }
 
@@ -97,7 +97,7 @@ class GoroutineReader {
   const gobin::Binary* binary_;  // never null
   gobin::Symbolizer symbolizer_;
   uint64_t load_bias_ = 0;
-  RuntimeLayout layout_;
+  gobin::RuntimeLayout layout_;
   WaitReasons wait_reasons_;
   AllgsLocation allgs_;
 };

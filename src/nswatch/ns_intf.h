@@ -48,7 +48,7 @@ struct gotap_ns_site {
 };
 GOTAP_NS_STATIC_ASSERT(sizeof(struct gotap_ns_site) == 16, "gotap_ns_site layout");
 
-/* Go runtime layout, from DWARF or a per-version table (see runtime_offsets.h). */
+/* Go runtime facts from the binary's gobin::RuntimeModel (see runtime_offsets.h). */
 struct gotap_ns_config {
   __s64 tls_g;       /* g pointer at fs_base + tls_g (amd64: -8) */
   __u32 g_goid;      /* runtime.g.goid */

@@ -1,8 +1,8 @@
-// Where the Go runtime keeps what `gotap ns` reads: the goroutine's id, its M, whether it is
-// wired to its thread (g.lockedm), and the M's LockOSThread counts (m.lockedExt, m.lockedInt).
-// Byte offsets into runtime.g / runtime.m. They come from goroutines::ResolveLayout: DWARF when
-// the binary has it, else the runtime's type data (kept by stripped binaries), else the
-// per-Go-version table (go1.13 - go1.27), which also cross-checks the other two.
+// What `gotap ns` hands its BPF program about the Go runtime: where g is (the TLS slot), the
+// goroutine's id, its M, whether it is wired to its thread (g.lockedm), and the M's
+// LockOSThread counts (m.lockedExt, m.lockedInt). Every number is the binary's runtime model's
+// (gobin::RuntimeModel: DWARF, else the runtime's type data, else the per-Go-version table, which
+// also cross-checks the other two); this file only packs them into the BPF program's rodata.
 #pragma once
 
 #include <cstdint>
@@ -12,33 +12,26 @@
 
 #include "base/status.h"
 #include "gobin/binary.h"
-#include "goroutines/layout.h"
 #include "nswatch/ns_intf.h"
 
 namespace gotap::nswatch {
 
 struct RuntimeOffsets {
-  uint64_t g_goid = 0;
-  uint64_t g_m = 0;
-  uint64_t g_lockedm = 0;
-  uint64_t m_lockedext = 0;
-  uint64_t m_lockedint = 0;
-  std::string source;  // "dwarf", "type-data" or "version-table (go1.N)"
+  gotap_ns_config config{};  // as ns.bpf.c reads it
+  std::string source;        // "dwarf", "type-data" or "version-table (go1.N)"
   // Where the version table disagrees with `source` (layout and goid), one sentence each; the
   // command prints them as warnings.
   std::vector<std::string> disagreements;
 
-  std::string ToString() const;      // "g.goid=152 g.m=48 ... (dwarf)"
-  gotap_ns_config ToConfig() const;  // with the amd64 TLS slot of g (fs_base - 8)
+  std::string ToString() const;  // "g.goid=152 g.m=48 ... (dwarf)"
 };
 
-// The fields gotap ns reads, picked out of a goroutine-listing layout. `go_version` names the
-// table's entry in `source` ("version-table (go1.21)") and is unused for a DWARF layout.
-RuntimeOffsets RuntimeOffsetsFromLayout(const goroutines::RuntimeLayout& layout, uint64_t goid,
-                                        std::pair<int, int> go_version);
+// The fields gotap ns reads, picked out of a runtime layout with the goid offset and the TLS
+// slot of g. `go_version` names the table's entry in `source` ("version-table (go1.21)").
+RuntimeOffsets RuntimeOffsetsFromLayout(const gobin::RuntimeLayout& layout, uint64_t goid,
+                                        int64_t tls_g, std::pair<int, int> go_version);
 
-// goroutines::ResolveLayout's layout, with the goid offset from Binary::goid_offset() (which also
-// decodes it from the runtime's code). Unsupported when no source gives a layout.
+// From binary.runtime(). Unsupported when no source gives a runtime.g/runtime.m layout.
 StatusOr<RuntimeOffsets> ResolveRuntimeOffsets(const gobin::Binary& binary);
 
 }  // namespace gotap::nswatch

@@ -9,7 +9,7 @@ namespace gotap::nswatch {
 StatusOr<NsSummary> RunNsWatch(const NsPlan& plan, const gobin::Binary& binary,
                                const bpf::Target& target, const WatchLimits& limits,
                                const std::function<void(const Finding&)>& on_finding) {
-  ASSIGN_OR_RETURN(NsSession session, NsSession::Create(plan.offsets.ToConfig(),
+  ASSIGN_OR_RETURN(NsSession session, NsSession::Create(plan.offsets.config,
                                                         static_cast<uint32_t>(plan.sites.size())));
   // Original namespaces, read before the target runs probed code: the process's own
   // (/proc/PID/ns, its thread-group leader). Processes that start later get their leader's on

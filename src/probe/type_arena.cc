@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "gobin/type_layout.h"
 #include "probe/value_shape.h"
 
 namespace gotap::probe {
@@ -12,9 +13,6 @@ namespace {
 using dwarf::Field;
 using dwarf::Type;
 using Kind = Type::Kind;
-
-// Go's runtime kind numbers (DW_AT_go_kind), kept so that these types read like DWARF's.
-constexpr uint8_t kGoKindInterface = 20;
 
 Type Make(Kind kind, std::string name, uint64_t size, const Type* elem = nullptr) {
   Type type;
@@ -29,7 +27,8 @@ Type Make(Kind kind, std::string name, uint64_t size, const Type* elem = nullptr
 Type Header(Kind kind, std::string name, std::vector<Field> fields) {
   Type type = Make(kind, std::move(name), 2 * kPointerSize);
   type.fields = std::move(fields);
-  if (kind != Kind::kString) type.go_kind = kGoKindInterface;
+  // DW_AT_go_kind, so that these types read like DWARF's.
+  if (kind != Kind::kString) type.go_kind = gobin::KindByte(gobin::GoKind::kInterface);
   return type;
 }
 
@@ -113,7 +112,7 @@ StatusOr<const Type*> TypeArena::LaidOutStruct(std::string name, uint64_t size,
     }
   }
   Type type = Make(Kind::kStruct, std::move(name), size);
-  type.go_kind = 25;  // runtime kind Struct, as DWARF says it
+  type.go_kind = gobin::KindByte(gobin::GoKind::kStruct);  // as DWARF says it
   type.fields = std::move(fields);
   return Add(std::move(type));
 }

@@ -246,16 +246,17 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     }
   }
   const arch::RegisterAbi& regs = arch::GoRegisterAbi(arch::Arch::kX86_64);
+  const gobin::RuntimeModel& runtime = binary.runtime();
   bpf::GoroutineLayout goroutine;
   if (binary.abi() == gobin::Abi::kRegister) {
     goroutine.g_source = GOTAP_G_REG;
     goroutine.g_offset = static_cast<int16_t>(regs.g.pt_regs_offset);
   } else {
     goroutine.g_source = GOTAP_G_TLS;
-    goroutine.g_offset = -8;
+    goroutine.g_offset = static_cast<int16_t>(runtime.tls_g_offset());
   }
-  goroutine.goid_offset = static_cast<uint16_t>(binary.goid_offset().offset);
-  goroutine.stack_hi_offset = 8;
+  goroutine.goid_offset = static_cast<uint16_t>(runtime.goid().offset);
+  goroutine.stack_hi_offset = static_cast<uint16_t>(runtime.stack_hi_offset());
 
   auto dwarf = binary.dwarf();
   TracePlan plan;

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "goroutines/layout.h"
+#include "gobin/runtime_layout.h"
 
-namespace gotap::goroutines {
+namespace gotap::gobin {
 
 inline void ExpectSameG(const GLayout& a, const GLayout& b) {
   EXPECT_EQ(a.stack_lo, b.stack_lo);
@@ -27,4 +27,4 @@ inline void ExpectSameG(const GLayout& a, const GLayout& b) {
   EXPECT_EQ(a.parent_goid, b.parent_goid);
 }
 
-}  // namespace gotap::goroutines
+}  // namespace gotap::gobin

@@ -12,10 +12,10 @@
 #include "../fixture_matrix.h"
 #include "gobin/binary.h"
 #include "gobin/goid.h"
-#include "goroutines/layout.h"
+#include "gobin/runtime_layout.h"
 #include "goroutines_expect.h"
 
-namespace gotap::goroutines {
+namespace gotap::gobin {
 namespace {
 
 using testing::MatrixFixture;
@@ -27,8 +27,8 @@ void ExpectSameLayout(const RuntimeLayout& want, const RuntimeLayout& got) {
   EXPECT_EQ(want.m.locked_int, got.m.locked_int);
 }
 
-std::unique_ptr<gobin::Binary> Open(const std::string& path) {
-  auto b = gobin::Binary::Open(path);
+std::unique_ptr<Binary> Open(const std::string& path) {
+  auto b = Binary::Open(path);
   EXPECT_TRUE(b.ok()) << path << ": " << b.status().ToString();
   return b.ok() ? std::move(b).value() : nullptr;
 }
@@ -59,7 +59,7 @@ TEST_P(LayoutWithDwarf, TypeDataEqualsDwarfAndTheTableAgrees) {
     for (const std::string& d : CompareWithTable(*dwarf, *table, GetParam().MajorMinor())) {
       ADD_FAILURE() << d;
     }
-    EXPECT_EQ(gobin::GoidOffsetForVersion(GetParam().MajorMinor()), dwarf->g.goid);
+    EXPECT_EQ(GoidOffsetForVersion(GetParam().MajorMinor()), dwarf->g.goid);
     EXPECT_EQ(resolved->table_check, "agrees with the go" + GetParam().version + " table");
   } else {
     EXPECT_EQ(resolved->table_check, "no go" + GetParam().version + " table");
@@ -126,4 +126,4 @@ TEST(LayoutMatrix, CoversEveryVersionOfTheMatrix) {
 }
 
 }  // namespace
-}  // namespace gotap::goroutines
+}  // namespace gotap::gobin

@@ -9,10 +9,10 @@
 #include <set>
 
 #include "gobin/binary.h"
-#include "goroutines/layout.h"
+#include "gobin/runtime_layout.h"
 #include "test_paths.h"
 
-namespace gotap::goroutines {
+namespace gotap::gobin {
 namespace {
 
 // Every displacement an instruction of `code` could carry: on x86-64 any 4 little-endian bytes
@@ -44,9 +44,9 @@ TEST(GoroutinesLayoutNpm, LockedCountsMatchUnlockOSThread) {
       {"@esbuild+linux-x64@0.24.2", {1, 23}}, {"@esbuild+linux-arm64@0.24.2", {1, 23}}};
   for (const auto& [package, version] : packages) {
     SCOPED_TRACE(package);
-    auto binary = gobin::Binary::Open(testing::NpmBinaryPath(package));
+    auto binary = Binary::Open(testing::NpmBinaryPath(package));
     ASSERT_TRUE(binary.ok()) << binary.status().ToString();
-    const gobin::Binary& b = **binary;
+    const Binary& b = **binary;
     ASSERT_EQ(b.go_major_minor(), version);
     auto from_types = LayoutFromTypeData(b);
     ASSERT_TRUE(from_types.ok()) << from_types.status().ToString();  // stripped: no DWARF
@@ -71,4 +71,4 @@ TEST(GoroutinesLayoutNpm, LockedCountsMatchUnlockOSThread) {
 }
 
 }  // namespace
-}  // namespace gotap::goroutines
+}  // namespace gotap::gobin

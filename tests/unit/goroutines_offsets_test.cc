@@ -4,15 +4,15 @@
 
 #include "gobin/binary.h"
 #include "gobin/goid.h"
-#include "goroutines/layout.h"
+#include "gobin/runtime_layout.h"
 #include "goroutines_expect.h"
 #include "test_paths.h"
 
-namespace gotap::goroutines {
+namespace gotap::gobin {
 namespace {
 
-std::unique_ptr<gobin::Binary> OpenOrDie(const std::string& path) {
-  auto b = gobin::Binary::Open(path);
+std::unique_ptr<Binary> OpenOrDie(const std::string& path) {
+  auto b = Binary::Open(path);
   EXPECT_TRUE(b.ok()) << path << ": " << b.status().ToString();
   return b.ok() ? std::move(b).value() : nullptr;
 }
@@ -71,7 +71,7 @@ TEST(GoroutinesOffsets, GoidAgreesWithGobinTableForEveryVersion) {
   for (int minor = 13; minor <= 27; ++minor) {
     auto layout = LayoutForVersion({1, minor});
     ASSERT_TRUE(layout.has_value()) << minor;
-    EXPECT_EQ(layout->g.goid, gobin::GoidOffsetForVersion({1, minor}).value()) << "1." << minor;
+    EXPECT_EQ(layout->g.goid, GoidOffsetForVersion({1, minor}).value()) << "1." << minor;
     // atomicstatus, stackLock, goid are consecutive; waitsince follows schedlink.
     EXPECT_EQ(layout->g.atomicstatus + 8, layout->g.goid) << minor;
     EXPECT_EQ(layout->g.goid + 16, layout->g.waitsince) << minor;
@@ -128,4 +128,4 @@ TEST(GoroutinesOffsets, EveryNpmBinaryGetsALayout) {
 }
 
 }  // namespace
-}  // namespace gotap::goroutines
+}  // namespace gotap::gobin

@@ -26,20 +26,19 @@ TEST(NsRuntimeOffsets, DwarfAgreesWithTheGo119Table) {
   auto dwarf = ResolveRuntimeOffsets(*binary);
   ASSERT_TRUE(dwarf.ok()) << dwarf.status().ToString();
   EXPECT_EQ(dwarf->source, "dwarf");
-  auto layout = goroutines::LayoutForVersion({1, 19});
+  auto layout = gobin::LayoutForVersion({1, 19});
   ASSERT_TRUE(layout);
-  RuntimeOffsets table = RuntimeOffsetsFromLayout(*layout, 152, {1, 19});
+  RuntimeOffsets table = RuntimeOffsetsFromLayout(*layout, 152, -8, {1, 19});
   EXPECT_EQ(table.source, "version-table (go1.19)");
-  EXPECT_EQ(dwarf->g_goid, table.g_goid);
-  EXPECT_EQ(dwarf->g_m, table.g_m);
-  EXPECT_EQ(dwarf->g_lockedm, table.g_lockedm);
-  EXPECT_EQ(dwarf->m_lockedext, table.m_lockedext);
-  EXPECT_EQ(dwarf->m_lockedint, table.m_lockedint);
-  EXPECT_EQ(dwarf->m_lockedint, dwarf->m_lockedext + 4);  // adjacent uint32s in runtime.m
-  gotap_ns_config c = dwarf->ToConfig();
+  const gotap_ns_config& c = dwarf->config;
+  EXPECT_EQ(c.g_goid, table.config.g_goid);
+  EXPECT_EQ(c.g_m, table.config.g_m);
+  EXPECT_EQ(c.g_lockedm, table.config.g_lockedm);
+  EXPECT_EQ(c.m_lockedext, table.config.m_lockedext);
+  EXPECT_EQ(c.m_lockedint, table.config.m_lockedint);
+  EXPECT_EQ(c.m_lockedint, c.m_lockedext + 4);  // adjacent uint32s in runtime.m
   EXPECT_EQ(c.tls_g, -8);
-  EXPECT_EQ(c.g_lockedm, dwarf->g_lockedm);
-  EXPECT_EQ(c.m_lockedext, dwarf->m_lockedext);
+  EXPECT_EQ(c.tls_g, binary->runtime().tls_g_offset());
 }
 
 TEST(NsRuntimeOffsets, StrippedUsesTypeData) {
@@ -49,9 +48,9 @@ TEST(NsRuntimeOffsets, StrippedUsesTypeData) {
   ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
   EXPECT_EQ(offsets->source, "type-data");
   EXPECT_TRUE(offsets->disagreements.empty());
-  EXPECT_EQ(offsets->g_lockedm, 232u);
-  EXPECT_EQ(offsets->m_lockedext, 616u);
-  EXPECT_EQ(offsets->g_goid, binary->goid_offset().offset);
+  EXPECT_EQ(offsets->config.g_lockedm, 232u);
+  EXPECT_EQ(offsets->config.m_lockedext, 616u);
+  EXPECT_EQ(offsets->config.g_goid, binary->goid_offset().offset);
 }
 
 // Stripped release builds of Go 1.15 - 1.23 (amd64 and arm64): gotap ns used to know go1.19 only;
@@ -68,28 +67,28 @@ TEST(NsRuntimeOffsets, StrippedNpmBinariesOfEveryVersion) {
     auto [major, minor] = (*binary)->go_major_minor();
     EXPECT_EQ(offsets->source, "type-data");
     EXPECT_TRUE(offsets->disagreements.empty());
-    auto layout = goroutines::LayoutForVersion({major, minor});
+    auto layout = gobin::LayoutForVersion({major, minor});
     ASSERT_TRUE(layout);
-    EXPECT_EQ(offsets->g_lockedm, layout->g.lockedm);
-    EXPECT_EQ(offsets->m_lockedext, layout->m.locked_ext);
-    EXPECT_EQ(offsets->m_lockedint, layout->m.locked_int);
-    EXPECT_EQ(offsets->g_goid, (*binary)->goid_offset().offset);
-    EXPECT_EQ(offsets->g_m, 48u);
+    EXPECT_EQ(offsets->config.g_lockedm, layout->g.lockedm);
+    EXPECT_EQ(offsets->config.m_lockedext, layout->m.locked_ext);
+    EXPECT_EQ(offsets->config.m_lockedint, layout->m.locked_int);
+    EXPECT_EQ(offsets->config.g_goid, (*binary)->goid_offset().offset);
+    EXPECT_EQ(offsets->config.g_m, 48u);
   }
 }
 
 TEST(NsRuntimeOffsets, SourceNamesDwarfOrTheTableEntry) {
-  goroutines::RuntimeLayout layout = *goroutines::LayoutForVersion({1, 22});
-  RuntimeOffsets table = RuntimeOffsetsFromLayout(layout, 152, {1, 22});
+  gobin::RuntimeLayout layout = *gobin::LayoutForVersion({1, 22});
+  RuntimeOffsets table = RuntimeOffsetsFromLayout(layout, 152, -8, {1, 22});
   EXPECT_EQ(table.source, "version-table (go1.22)");
-  EXPECT_EQ(table.m_lockedext, 608u);
+  EXPECT_EQ(table.config.m_lockedext, 608u);
   EXPECT_EQ(table.ToString(),
             "g.goid=152 g.m=48 g.lockedm=208 m.lockedExt=608 m.lockedInt=612 "
             "(version-table (go1.22))");
-  layout.source = goroutines::LayoutSource::kDwarf;
-  EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, {1, 22}).source, "dwarf");
-  layout.source = goroutines::LayoutSource::kTypeData;
-  EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, {1, 22}).source, "type-data");
+  layout.source = gobin::LayoutSource::kDwarf;
+  EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, -8, {1, 22}).source, "dwarf");
+  layout.source = gobin::LayoutSource::kTypeData;
+  EXPECT_EQ(RuntimeOffsetsFromLayout(layout, 152, -8, {1, 22}).source, "type-data");
 }
 
 size_t CountRole(const NsPlan& plan, uint32_t role) {

@@ -1,14 +1,15 @@
-#include "goroutines/layout.h"
+#include "gobin/runtime_layout.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <functional>
 
+#include "gobin/binary.h"
 #include "gobin/runtime_structs.h"
 #include "gobin/version_tables.h"
 
-namespace gotap::goroutines {
+namespace gotap::gobin {
 
 uint64_t GLayout::ReadSize() const {
   uint64_t end =
@@ -104,6 +105,12 @@ std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> v) {
   return layout;
 }
 
+std::optional<uint64_t> GoidOffsetForVersion(std::pair<int, int> v) {
+  if (v >= std::pair{1, 9} && v < std::pair{1, 13}) return GLayout{}.goid;
+  if (std::optional<RuntimeLayout> layout = LayoutForVersion(v)) return layout->g.goid;
+  return std::nullopt;
+}
+
 namespace {
 
 // The fields every source must give, by the names the runtime's source uses.
@@ -156,15 +163,15 @@ StatusOr<RuntimeLayout> ReadLayout(LayoutSource source, const FieldLookup& looku
 
 }  // namespace
 
-StatusOr<RuntimeLayout> LayoutFromDwarf(const gobin::Binary& binary) {
+StatusOr<RuntimeLayout> LayoutFromDwarf(const Binary& binary) {
   ASSIGN_OR_RETURN(const dwarf::DwarfInfo* dwarf, binary.dwarf());
   return ReadLayout(LayoutSource::kDwarf, [&](const char* type, const char* path) {
     return dwarf->MemberOffset(type, path);
   });
 }
 
-StatusOr<RuntimeLayout> LayoutFromTypeData(const gobin::Binary& binary) {
-  const gobin::RuntimeStructs structs = gobin::RuntimeStructs::Find(binary);
+StatusOr<RuntimeLayout> LayoutFromTypeData(const Binary& binary) {
+  const RuntimeStructs structs = RuntimeStructs::Find(binary);
   // Say why a whole struct is missing rather than listing each of its fields.
   if (!structs.g_type().ok()) return structs.g_type().status();
   if (!structs.m_type().ok()) return structs.m_type().status();
@@ -198,9 +205,9 @@ std::vector<std::string> CompareWithTable(const RuntimeLayout& derived, const Ru
   return out;
 }
 
-StatusOr<RuntimeLayout> ResolveLayout(const gobin::Binary& binary) {
+StatusOr<RuntimeLayout> ResolveLayout(const Binary& binary) {
   const auto version = binary.go_major_minor();
-  const bool tables = !gobin::VersionTablesDisabled();
+  const bool tables = !VersionTablesDisabled();
   const std::optional<RuntimeLayout> table =
       tables ? LayoutForVersion(version) : std::optional<RuntimeLayout>();
   std::string why_not;  // what each source lacked, for the error
@@ -231,4 +238,4 @@ StatusOr<RuntimeLayout> ResolveLayout(const gobin::Binary& binary) {
                             : "version tables disabled by GOTAP_NO_VERSION_TABLES");
 }
 
-}  // namespace gotap::goroutines
+}  // namespace gotap::gobin

@@ -12,9 +12,10 @@
 #include <vector>
 
 #include "base/status.h"
-#include "gobin/binary.h"
 
-namespace gotap::goroutines {
+namespace gotap::gobin {
+
+class Binary;  // binary.h includes this header (through runtime_model.h)
 
 // Byte offsets from the start of a runtime.g.
 struct GLayout {
@@ -68,21 +69,26 @@ struct RuntimeLayout {
 // the switch of gobin/version_tables.h, which ResolveLayout obeys.
 std::optional<RuntimeLayout> LayoutForVersion(std::pair<int, int> go_version);
 
+// The goid offset of runtime.g for Go {major, minor}, read off the same table: 152 for 1.9-1.22,
+// 160 for 1.23-1.24 (g.syscallbp added), 152 again from 1.25 (gobuf.ret removed). Go 1.9-1.12
+// had 1.13's shape up to goid; nullopt before 1.9 and past the table.
+std::optional<uint64_t> GoidOffsetForVersion(std::pair<int, int> go_version);
+
 // DWARF when every field is described there, else the type data when every field is found there
 // (no source is mixed with another per field: a partial layout means a runtime gotap does not
 // know), else the version table unless disabled. Fills table_check and disagreements.
 // kUnsupported when no source gives a layout (the message says what each source lacked).
-StatusOr<RuntimeLayout> ResolveLayout(const gobin::Binary& binary);
+StatusOr<RuntimeLayout> ResolveLayout(const Binary& binary);
 
 // From DWARF only; kNotFound when the binary has no DWARF or lacks a field.
-StatusOr<RuntimeLayout> LayoutFromDwarf(const gobin::Binary& binary);
+StatusOr<RuntimeLayout> LayoutFromDwarf(const Binary& binary);
 
 // From the runtime's type descriptors only (runtime.g via runtime.malg, runtime.m via
 // runtime.allocm); kNotFound when either struct or a field is missing.
-StatusOr<RuntimeLayout> LayoutFromTypeData(const gobin::Binary& binary);
+StatusOr<RuntimeLayout> LayoutFromTypeData(const Binary& binary);
 
 // The fields where `table` differs from `derived`, one sentence each (see disagreements).
 std::vector<std::string> CompareWithTable(const RuntimeLayout& derived, const RuntimeLayout& table,
                                           std::pair<int, int> go_version);
 
-}  // namespace gotap::goroutines
+}  // namespace gotap::gobin
