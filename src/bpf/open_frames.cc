@@ -82,7 +82,7 @@ int DrainSlots(const GoroutineSlots& slots, int args_fd, int tgid, uint64_t now,
   auto copy = std::make_unique<gotap_gslot>();
   for (uint32_t i = 0; i < slots.count; ++i) {
     gotap_gslot& slot = slots.base[i];
-    uint64_t owner = __atomic_load_n(&slot.owner, __ATOMIC_ACQUIRE);
+    __u64 owner = __atomic_load_n(&slot.owner, __ATOMIC_ACQUIRE);
     if (owner == 0) continue;
     std::memcpy(copy.get(), &slot, sizeof(slot));
     if (tgid != 0 && copy->key.tgid != static_cast<uint32_t>(tgid)) continue;

@@ -114,7 +114,7 @@ fi
 
 completion=/usr/share/bash-completion/completions/gotap
 [[ -f $completion ]] || fail "no bash completion at $completion"
-"$here/check_completion.sh" /usr/bin/gotap "$completion" || fail "the installed completion is off"
+"$here/completion_test.sh" /usr/bin/gotap "$completion" || fail "the installed completion is off"
 
 unit=/usr/lib/systemd/system/gotap-serve.service
 [[ -f $unit ]] || fail "no systemd unit at $unit"

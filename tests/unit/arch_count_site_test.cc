@@ -2,7 +2,7 @@
 // (testing::RealX86Binaries: fixtures and stripped releases built by Go 1.16 to 1.27): the count
 // site is an instruction the kernel emulates (~0.5 µs a hit here, against ~9.5 µs for a
 // single-stepped one) wherever the function allows, and its correction is the morestack block's
-// CALL. Exactness itself is proven live (tests/e2e/count_test.cc).
+// CALL. Exactness itself is proven live (tests/e2e/count_bpf_test.cc).
 #include <gtest/gtest.h>
 
 #include <string>

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Checks the bash completion against the binary it completes:
-#   check_completion.sh GOTAP COMPLETION_FILE
+#   completion_test.sh GOTAP COMPLETION_FILE
 # - `gotap <TAB>` offers exactly the subcommands of `gotap --help`;
 # - `gotap SUB -<TAB>` offers exactly the options of `gotap SUB --help`;
 # - -p/--pid completes running pids, BINARY completes files, --by its values.
 # Needs no root and no BPF: it runs `gotap --help` and calls the completion function.
 set -u
-gotap=${1:?usage: check_completion.sh GOTAP COMPLETION_FILE}
-completion=${2:?usage: check_completion.sh GOTAP COMPLETION_FILE}
+gotap=${1:?usage: completion_test.sh GOTAP COMPLETION_FILE}
+completion=${2:?usage: completion_test.sh GOTAP COMPLETION_FILE}
 failures=0
 words() { tr '\n' ' ' <<<"$1"; }
 fail() {
@@ -63,7 +63,7 @@ complete_words trace /us | grep -qx /usr || fail "gotap trace /us<TAB> does not 
     fail "gotap latency --by <TAB> does not offer goid pid tid"
 
 if ((failures > 0)); then
-    echo "check_completion: $failures failure(s)" >&2
+    echo "completion_test: $failures failure(s)" >&2
     exit 1
 fi
-echo "check_completion: ok ($(wc -w <<<"$subs") subcommands, options match --help)"
+echo "completion_test: ok ($(wc -w <<<"$subs") subcommands, options match --help)"
