@@ -386,7 +386,7 @@ StatusOr<TracePlan> PlanTrace(const gobin::Binary& binary,
     bpf::GoroutineLayout fn_goroutine = goroutine;
     if ((record->flags & gobin::kFuncFlagAsm) && goroutine.g_source == GOTAP_G_REG) {
       fn_goroutine.g_source = GOTAP_G_TLS;
-      fn_goroutine.g_offset = -8;
+      fn_goroutine.g_offset = static_cast<int16_t>(runtime.tls_g_offset());
     }
 
     CaptureBuilder args(arch::Arch::kX86_64, options.string_length, typed_root);

@@ -279,18 +279,32 @@ StatusOr<TraceSummary> RunTrace(const TracePlan& plan, const bpf::Target& target
   return summary;
 }
 
+namespace {
+
+// (count, name) rows of `counts`, the largest first (ties by name); the first
+// kSummaryFunctions are sorted, the rest follow in no order.
+std::vector<std::pair<uint64_t, std::string_view>> MostFirst(
+    const std::map<std::string, uint64_t>& counts) {
+  std::vector<std::pair<uint64_t, std::string_view>> rows;
+  rows.reserve(counts.size());
+  for (const auto& [name, n] : counts) rows.emplace_back(n, name);
+  size_t sorted = std::min(rows.size(), kSummaryFunctions);
+  std::partial_sort(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(sorted), rows.end(),
+                    [](const auto& a, const auto& b) {
+                      return a.first != b.first ? a.first > b.first : a.second < b.second;
+                    });
+  return rows;
+}
+
+}  // namespace
+
 std::string FormatSummary(const TraceSummary& s) {
   std::string out = fmt::format("gotap: {} calls in {:.2f}s", s.calls, s.seconds);
   if (!s.calls_per_function.empty()) {
     // The most called first, a few of them: the line stays short with thousands of functions
     // (the output itself has every count).
-    std::vector<std::pair<uint64_t, std::string_view>> rows;
-    for (const auto& [name, n] : s.calls_per_function) rows.emplace_back(n, name);
+    std::vector<std::pair<uint64_t, std::string_view>> rows = MostFirst(s.calls_per_function);
     size_t shown = std::min(rows.size(), kSummaryFunctions);
-    std::partial_sort(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(shown), rows.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.first != b.first ? a.first > b.first : a.second < b.second;
-                      });
     while (shown > 0 && rows[shown - 1].first == 0) --shown;  // functions never called: counted
     std::string per;
     for (size_t i = 0; i < shown; ++i) {
@@ -350,21 +364,14 @@ std::string FormatSummary(const TraceSummary& s) {
   }
   if (!s.values_without_recipe.empty()) {
     // The most seen first: the types worth a signature or a narrower probe.
-    std::vector<std::pair<uint64_t, std::string_view>> rows;
+    std::vector<std::pair<uint64_t, std::string_view>> rows = MostFirst(s.values_without_recipe);
     uint64_t values = 0;
-    for (const auto& [name, n] : s.values_without_recipe) {
-      rows.emplace_back(n, name);
-      values += n;
-    }
+    for (const auto& [n, name] : rows) values += n;
     size_t shown = std::min(rows.size(), kSummaryFunctions);
-    std::partial_sort(rows.begin(), rows.begin() + static_cast<ptrdiff_t>(shown), rows.end(),
-                      [](const auto& a, const auto& b) {
-                        return a.first != b.first ? a.first > b.first : a.second < b.second;
-                      });
     std::string types;
     for (size_t i = 0; i < shown; ++i) {
-      types += fmt::format("{}{} {}", i ? ", " : "", EscapeForTerminal(rows[i].second),
-                           rows[i].first);
+      types +=
+          fmt::format("{}{} {}", i ? ", " : "", EscapeForTerminal(rows[i].second), rows[i].first);
     }
     if (rows.size() > shown) types += fmt::format(", and {} more types", rows.size() - shown);
     out += fmt::format(
