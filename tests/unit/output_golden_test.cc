@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <fstream>
 #include <sstream>
 
+#include "golden_file.h"
 #include "output/call_sink.h"
 #include "output/chrome_trace.h"
 #include "output/graph_sink.h"
@@ -27,22 +27,7 @@ namespace {
 using decode::ByteState;
 using decode::CapturedValue;
 
-const std::string kGoldenDir = std::string(GOTAP_SOURCE_DIR) + "/tests/golden/";
-
-// Compares `actual` with tests/golden/NAME, or rewrites the file when GOTAP_UPDATE_GOLDEN is set.
-void ExpectGolden(const std::string& name, const std::string& actual) {
-  const std::string path = kGoldenDir + name;
-  if (getenv("GOTAP_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path, std::ios::binary) << actual;
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << path << " is missing: regenerate with GOTAP_UPDATE_GOLDEN=1";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str())
-      << "golden " << path << " differs (GOTAP_UPDATE_GOLDEN=1 regenerates it)";
-}
+using gotap::testing::ExpectGolden;
 
 class OutputGolden : public ::testing::Test {
  protected:

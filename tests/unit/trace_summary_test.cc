@@ -5,18 +5,13 @@
 //   GOTAP_UPDATE_GOLDEN=1 ./build/tests/gotap_unit_tests --gtest_filter='TraceSummary.*'
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/wait.h>
 
-#include <fstream>
-#include <sstream>
-
+#include "golden_file.h"
 #include "trace/tracer.h"
 
 namespace gotap::trace {
 namespace {
-
-const std::string kGolden = std::string(GOTAP_SOURCE_DIR) + "/tests/golden/summary.txt";
 
 TEST(TraceSummary, EveryPartAsTheGoldenSays) {
   TraceSummary s;
@@ -33,16 +28,7 @@ TEST(TraceSummary, EveryPartAsTheGoldenSays) {
   s.untraced_functions["main.refused"] = "the kernel refuses its probe site";
   s.values_without_recipe = {{"*http.response", 40}, {"*os.File", 2}, {"*bytes.Buffer", 2}};
   s.child_exit_status = 3 << 8;  // exited with status 3
-  const std::string actual = FormatSummary(s);
-  if (getenv("GOTAP_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(kGolden, std::ios::binary) << actual;
-    return;
-  }
-  std::ifstream in(kGolden, std::ios::binary);
-  ASSERT_TRUE(in) << kGolden << " is missing: regenerate with GOTAP_UPDATE_GOLDEN=1";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(actual, expected.str()) << "GOTAP_UPDATE_GOLDEN=1 regenerates " << kGolden;
+  testing::ExpectGolden("summary.txt", FormatSummary(s));
 }
 
 TEST(TraceSummary, TypesWithoutRecipeAreListedMostSeenFirst) {
