@@ -477,10 +477,8 @@ std::string IfaceText(const IfaceNode& n, const IfaceRenderOptions& o) {
 
 std::string PointeeText(const IfaceNode& n, const IfaceRenderOptions& o) {
   if (n.type_addr == 0) return (n.flags & GOTAP_IFACE_F_FAULT) ? "<unreadable>" : "nil";
-  if (PointeeCopied(n)) return "&" + IfaceText(n, o);
-  std::string type = "*" + EscapeForTerminal(TypeName(n));
-  if (n.flags & GOTAP_IFACE_F_FAULT) return fmt::format("({})({:#x} <unreadable>)", type, n.data);
-  return fmt::format("({})({:#x})", type, n.data);
+  return PointerText("*" + EscapeForTerminal(TypeName(n)), n.data, &n, "",
+                     [&](const IfaceNode& c) { return IfaceText(c, o); });
 }
 
 void IfaceJson(const IfaceNode& n, const IfaceRenderOptions& o, JsonWriter* w, uint64_t word0) {

@@ -102,12 +102,7 @@ std::string FieldText(const IfaceNode& n, const RecipeField& f, const ChildText&
   if (f.kind == RtKind::kPointer && f.size == 8 && f.child_index >= 0) {
     uint64_t w = n.Word(f.offset);
     if (w == 0) return "nil";
-    const IfaceNode* c = n.Child(f.child_index);
-    if (c != nullptr && PointeeCopied(*c)) return "&" + child(*c);
-    if (c != nullptr && (c->flags & GOTAP_IFACE_F_FAULT)) {
-      return fmt::format("({})({:#x} <unreadable>)", type, w);
-    }
-    return fmt::format("({})({:#x}{})", type, w, CutNote(n, f));
+    return PointerText(type, w, n.Child(f.child_index), CutNote(n, f), child);
   }
   if (IsWordKind(f.kind) && f.size == 8) {
     uint64_t w = n.Word(f.offset);
@@ -198,6 +193,15 @@ bool PointeeCopied(const IfaceNode& n) {
   if (n.type_addr == 0 || n.type == nullptr || n.copy.empty()) return false;
   const ShapeRecipe* r = n.type->recipe;
   return n.copy.size() == n.type->size || (r != nullptr && n.copy.size() == r->copy_len);
+}
+
+std::string PointerText(const std::string& type, uint64_t address, const IfaceNode* pointee,
+                        const std::string& cut_note, const ChildText& child) {
+  if (pointee != nullptr && PointeeCopied(*pointee)) return "&" + child(*pointee);
+  if (pointee != nullptr && (pointee->flags & GOTAP_IFACE_F_FAULT)) {
+    return fmt::format("({})({:#x} <unreadable>)", type, address);
+  }
+  return fmt::format("({})({:#x}{})", type, address, cut_note);
 }
 
 bool StructCut(const IfaceNode& n) {

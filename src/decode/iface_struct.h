@@ -31,6 +31,12 @@ bool StructFieldsJson(const IfaceNode& n, const ChildJson& child, JsonWriter* w)
 // the whole value pointed to: it reads &value. Otherwise the pointer shows as its address.
 bool PointeeCopied(const IfaceNode& n);
 
+// A followed pointer of type `type` (escaped, "*main.T") holding `address`: "&" + child of its
+// walked value when that was copied whole, else the type and address, "<unreadable>" when the
+// read failed, or `cut_note` (" cut: depth") when the walk left it out.
+std::string PointerText(const std::string& type, uint64_t address, const IfaceNode* pointee,
+                        const std::string& cut_note, const ChildText& child);
+
 // True when the struct was larger than what the probe copies (its later fields are missing).
 bool StructCut(const IfaceNode& n);
 
